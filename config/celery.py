@@ -1,0 +1,13 @@
+"""Celery application: Redis is the broker, the database holds every state that matters."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("congvan")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

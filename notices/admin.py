@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from notices.models import Delivery, Dispatch, DispatchStatus, DraftingUnit, Issuer, Signer
+from notices.models.dispatch import DispatchError
+
+
+@admin.register(Issuer)
+class IssuerAdmin(admin.ModelAdmin):
+    list_display = ["name", "abbreviation", "place", "valid_from", "valid_to"]
+
+
+@admin.register(DraftingUnit)
+class DraftingUnitAdmin(admin.ModelAdmin):
+    list_display = ["abbreviation", "name", "issuer"]
+    search_fields = ["abbreviation", "name"]
+
+
+@admin.register(Signer)
+class SignerAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "authority", "position", "active"]
+    list_filter = ["active"]
+
+
+@admin.register(Dispatch)
+class DispatchAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "urgency", "drafting_unit", "issued_at", "created_at"]
+    list_filter = ["status", "urgency", "secrecy", "drafting_unit"]
+    search_fields = ["subject"]
+    autocomplete_fields = ["groups", "organizations"]
+    actions = ["issue_and_send"]
+    readonly_fields = ["status", "notation_display", "issued_at", "issued_by", "pdf", "pdf_sha256", "delivery_summary"]
+    fieldsets = [
+        (None, {"fields": ["issuer", "drafting_unit", "signer", "subject", "urgency", "secrecy"]}),
+        (_("Recipients"), {"fields": ["groups", "organizations", "addressees", "extra_distribution"]}),
+        (_("Content"), {"fields": ["body"]}),
+        (_("Register"), {"fields": ["status", "notation_display", "issued_at", "issued_by", "pdf", "pdf_sha256"]}),
+        (_("Deliveries"), {"fields": ["delivery_summary"]}),
+    ]
+
+    def save_model(self, request, obj: Dispatch, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("number / notation"))
+    def notation_display(self, dispatch: Dispatch) -> str:
+        return dispatch.notation or "—"
+
+    @admin.display(description=_("deliveries by status"))
+    def delivery_summary(self, dispatch: Dispatch) -> str:
+        counts = dispatch.deliveries.values("status").annotate(n=Count("pk")).order_by("status")
+        if not counts:
+            return "—"
+        url = reverse("admin:notices_delivery_changelist") + "?" + urlencode({"dispatch__id__exact": dispatch.pk})
+        labels = dict(Delivery._meta.get_field("status").choices)
+        rows = format_html_join("", "<li>{}: <strong>{}</strong></li>", ((labels[c["status"]], c["n"]) for c in counts))
+        return format_html(
+            '<ul class="delivery-summary">{}</ul><a href="{}">{}</a>', rows, url, _("List the deliveries")
+        )
+
+    @admin.action(description=_("Issue and send"))
+    def issue_and_send(self, request, queryset) -> None:
+        for dispatch in queryset:
+            try:
+                dispatch.issue(request.user)
+            except DispatchError as exc:
+                self.message_user(request, f"{dispatch}: {exc}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, _("Issued %(notation)s; sending has started.") % {"notation": dispatch.notation}
+                )
+
+    def has_change_permission(self, request, obj: Dispatch | None = None) -> bool:
+        if obj is not None and obj.status != DispatchStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["address", "organization_name", "dispatch", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status"]
+    search_fields = ["=address", "organization_name"]
+    list_select_related = ["dispatch__issuer", "dispatch__drafting_unit"]
+    show_full_result_count = False
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

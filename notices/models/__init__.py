@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from notices.models.delivery import Delivery, DeliveryStatus
+from notices.models.dispatch import Dispatch, DispatchStatus, RegisterCounter, Secrecy, Urgency
+from notices.models.issuers import DraftingUnit, Issuer, Signer
+
+__all__ = [
+    "Delivery",
+    "DeliveryStatus",
+    "Dispatch",
+    "DispatchStatus",
+    "DraftingUnit",
+    "Issuer",
+    "RegisterCounter",
+    "Secrecy",
+    "Signer",
+    "Urgency",
+]

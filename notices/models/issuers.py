@@ -1,0 +1,59 @@
+"""The issuing agency, its drafting units and its signers: configurable data, not code."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Issuer(models.Model):
+    parent_body = models.CharField(_("parent body"), max_length=255, help_text=_("e.g. BẢO HIỂM XÃ HỘI VIỆT NAM"))
+    name = models.CharField(_("issuer name"), max_length=255, help_text=_("e.g. BẢO HIỂM XÃ HỘI THÀNH PHỐ HÀ NỘI"))
+    abbreviation = models.CharField(_("abbreviation"), max_length=20, help_text=_("e.g. BHXH"))
+    place = models.CharField(_("place"), max_length=100, default="Hà Nội")
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    phone = models.CharField(_("phone"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issuer")
+        verbose_name_plural = _("issuers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DraftingUnit(models.Model):
+    issuer = models.ForeignKey(Issuer, models.PROTECT, related_name="units", verbose_name=_("issuer"))
+    name = models.CharField(_("name"), max_length=255)
+    abbreviation = models.CharField(_("abbreviation"), max_length=20, help_text=_("e.g. QLT"))
+
+    class Meta:
+        verbose_name = _("drafting unit")
+        verbose_name_plural = _("drafting units")
+        ordering = ["abbreviation"]
+        constraints = [models.UniqueConstraint(fields=["issuer", "abbreviation"], name="unit_abbreviation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.abbreviation} – {self.name}"
+
+
+class Signer(models.Model):
+    issuer = models.ForeignKey(Issuer, models.PROTECT, related_name="signers", verbose_name=_("issuer"))
+    full_name = models.CharField(_("full name"), max_length=200)
+    authority = models.CharField(
+        _("authority"), max_length=100, blank=True, help_text=_("e.g. KT. GIÁM ĐỐC (prefixes TM., Q., KT., TL., TUQ.)")
+    )
+    position = models.CharField(_("position"), max_length=100, help_text=_("e.g. PHÓ GIÁM ĐỐC"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("signer")
+        verbose_name_plural = _("signers")
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.position})"

@@ -1,0 +1,167 @@
+"""Who receives dispatches: organisations, their addresses, groups and the suppression list."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganizationKind(models.TextChoices):
+    SOCIAL_SECURITY_OFFICE = "bhxh", _("District social-security office")
+    POLICE = "police", _("Police")
+    PEOPLES_COMMITTEE = "committee", _("People's committee")
+    CITY_DEPARTMENT = "department", _("City department")
+    EMPLOYER = "employer", _("Employer")
+    COLLECTION_AGENT = "agent", _("Collection agent")
+    OTHER = "other", _("Other")
+
+
+class OrganizationLevel(models.TextChoices):
+    CITY = "city", _("City")
+    DISTRICT = "district", _("District")
+    COMMUNE = "commune", _("Commune")
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def valid_on(self, day: datetime.date) -> OrganizationQuerySet:
+        """Return the organisations that exist on `day` (validity dates are inclusive)."""
+        return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day)).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+        )
+
+    def reachable(self, day: datetime.date | None = None) -> OrganizationQuerySet:
+        """Return the active organisations valid on `day` (today in Hà Nội by default)."""
+        return self.filter(active=True).valid_on(day or timezone.localdate())
+
+
+class Organization(models.Model):
+    name = models.CharField(_("name"), max_length=255)
+    short_name = models.CharField(_("short name"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganizationKind.choices, db_index=True)
+    level = models.CharField(_("level"), max_length=10, choices=OrganizationLevel.choices, db_index=True)
+    area = models.CharField(_("area"), max_length=100, blank=True, db_index=True)
+    agency_code = models.CharField(
+        _("agency code"), max_length=13, blank=True, help_text=_("13-character organisation code (edXML).")
+    )
+    bhxh_code = models.CharField(_("BHXH unit code"), max_length=20, blank=True)
+    tax_code = models.CharField(_("tax code"), max_length=14, blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency_code"], condition=~Q(agency_code=""), name="org_agency_code_unique"
+            ),
+            models.UniqueConstraint(fields=["bhxh_code"], condition=~Q(bhxh_code=""), name="org_bhxh_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def primary_email(self) -> str:
+        """Return the primary address, or the first one, or ''."""
+        emails = sorted(self.emails.all(), key=lambda e: (not e.primary, e.pk))
+        return emails[0].address if emails else ""
+
+
+class OrganizationEmail(models.Model):
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="emails")
+    address = models.EmailField(_("email address"), max_length=254, db_index=True)
+    primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        verbose_name = _("email address")
+        verbose_name_plural = _("email addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "address"], name="org_email_unique"),
+            models.UniqueConstraint(fields=["organization"], condition=Q(primary=True), name="org_one_primary_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    def save(self, *args, **kwargs) -> None:
+        self.address = self.address.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class RecipientGroup(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    label = models.CharField(
+        _("printed label"),
+        max_length=255,
+        blank=True,
+        help_text=_("Printed on dispatches instead of every member, e.g. “BHXH các quận, huyện, thị xã”."),
+    )
+    members = models.ManyToManyField(Organization, related_name="groups", blank=True, verbose_name=_("members"))
+
+    class Meta:
+        verbose_name = _("recipient group")
+        verbose_name_plural = _("recipient groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def organizations(self) -> OrganizationQuerySet:
+        """Return the group's members as a queryset."""
+        return Organization.objects.filter(groups=self)
+
+
+class SuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "bounce", _("Hard bounce")
+    COMPLAINT = "complaint", _("Complaint")
+    MANUAL = "manual", _("Manual")
+
+
+class SuppressionQuerySet(models.QuerySet):
+    def active(self) -> SuppressionQuerySet:
+        """Return the suppressions that have not been lifted."""
+        return self.filter(lifted_at__isnull=True)
+
+
+class Suppression(models.Model):
+    """An address we must not send to (bounced hard, complained, or suppressed by a clerk)."""
+
+    address = models.EmailField(_("email address"), max_length=254)
+    reason = models.CharField(_("reason"), max_length=20, choices=SuppressionReason.choices)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_reason = models.TextField(_("reason for lifting"), blank=True)
+    lifted_by = models.ForeignKey(
+        "auth.User", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lifted by")
+    )
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppression list")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address"], condition=Q(lifted_at__isnull=True), name="suppression_one_active_per_address"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address

@@ -1,0 +1,124 @@
+"""Shared fixtures: named personas, the issuer's data, a real SMTP server and a real Celery worker."""
+
+from __future__ import annotations
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.contrib.auth import get_user_model
+
+from config.celery import app as celery_app
+from notices import roles
+from notices.models import Dispatch, DraftingUnit, Issuer, Signer
+from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel, RecipientGroup
+from tests.smtp_sink import SmtpSink
+
+WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path):
+    """Keep stored PDFs and outbox files of each test in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.OUTBOX_DIR = tmp_path / "outbox"
+    settings.SEND_RETRY_BASE_SECONDS = 0.05
+
+
+@pytest.fixture
+def issuer(db) -> Issuer:
+    return Issuer.objects.create(
+        parent_body="BẢO HIỂM XÃ HỘI VIỆT NAM",
+        name="BẢO HIỂM XÃ HỘI THÀNH PHỐ HÀ NỘI",
+        abbreviation="BHXH",
+        place="Hà Nội",
+        address="Số 15 phố Trần Phú, phường Hà Đông, thành phố Hà Nội",
+        phone="1900 9068",
+        email="congvan@bhxh.example.vn",
+    )
+
+
+@pytest.fixture
+def unit(issuer) -> DraftingUnit:
+    return DraftingUnit.objects.create(issuer=issuer, name="Phòng Quản lý thu", abbreviation="QLT")
+
+
+@pytest.fixture
+def signer(issuer) -> Signer:
+    return Signer.objects.create(
+        issuer=issuer, full_name="Nguyễn Văn Minh", authority="KT. GIÁM ĐỐC", position="PHÓ GIÁM ĐỐC"
+    )
+
+
+def make_user(username: str, role: str):
+    user = get_user_model().objects.create_user(
+        username, f"{username}@bhxh.example.vn", "pw-for-tests-only", is_staff=True
+    )
+    user.groups.add(roles.ensure_roles()[role])
+    return user
+
+
+@pytest.fixture
+def drafter(db):
+    return make_user("soanthao", roles.DRAFTER)
+
+
+@pytest.fixture
+def approver(db):
+    return make_user("pheduyet", roles.APPROVER)
+
+
+@pytest.fixture
+def clerk(db):
+    return make_user("vanthu", roles.CLERK)
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user("kiemtoan", roles.AUDITOR)
+
+
+def make_group(size: int, name: str = "BHXH cơ sở", label: str = "BHXH các quận, huyện, thị xã") -> RecipientGroup:
+    """Create a group of `size` district offices, each with one primary address."""
+    group = RecipientGroup.objects.create(name=name, label=label)
+    orgs = Organization.objects.bulk_create(
+        Organization(name=f"Bảo hiểm xã hội cơ sở số {i:03d}", kind=OrganizationKind.SOCIAL_SECURITY_OFFICE,
+                     level=OrganizationLevel.DISTRICT)
+        for i in range(size)
+    )  # fmt: skip
+    OrganizationEmail.objects.bulk_create(
+        OrganizationEmail(organization=org, address=f"office{i:03d}@bhxh-hanoi.example.vn", primary=True)
+        for i, org in enumerate(orgs)
+    )
+    group.members.set(orgs)
+    return group
+
+
+@pytest.fixture
+def draft(issuer, unit, signer, drafter) -> Dispatch:
+    return Dispatch.objects.create(
+        issuer=issuer,
+        drafting_unit=unit,
+        signer=signer,
+        subject="phối hợp đôn đốc đóng BHXH, BHYT năm 2026",
+        body="<p>Bảo hiểm xã hội thành phố Hà Nội đề nghị Quý cơ quan phối hợp thực hiện./.</p>",
+        created_by=drafter,
+    )
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real aiosmtpd server that Django's SMTP backend sends to."""
+    with SmtpSink() as sink:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        yield sink
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker, in a thread, consuming every queue from the test Redis."""
+    celery_app.control.purge()
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, queues=WORKER_QUEUES, shutdown_timeout=30
+    ) as worker:
+        yield worker
