@@ -7,25 +7,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from notices.models import Delivery, Dispatch, DispatchStatus, DraftingUnit, Issuer, Signer
+from notices.models import Delivery, Dispatch, DispatchStatus
 from notices.models.dispatch import DispatchError
-
-
-@admin.register(Issuer)
-class IssuerAdmin(admin.ModelAdmin):
-    list_display = ["name", "abbreviation", "place", "valid_from", "valid_to"]
-
-
-@admin.register(DraftingUnit)
-class DraftingUnitAdmin(admin.ModelAdmin):
-    list_display = ["abbreviation", "name", "issuer"]
-    search_fields = ["abbreviation", "name"]
-
-
-@admin.register(Signer)
-class SignerAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "authority", "position", "active"]
-    list_filter = ["active"]
 
 
 @admin.register(Dispatch)

@@ -1,0 +1,5 @@
+"""The admin: one module per concern; DispatchAdmin combines the mixins each concern adds."""
+
+from __future__ import annotations
+
+from notices.admin import dispatch, issuers  # noqa: F401  (registers the model admins)
