@@ -11,6 +11,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from notices import signals
 from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,11 @@ def create_deliveries(dispatch: Dispatch) -> int:
             )
     with transaction.atomic():
         Delivery.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-        Dispatch.objects.filter(pk=dispatch.pk, status=DispatchStatus.ISSUED).update(status=DispatchStatus.SENDING)
+        started = Dispatch.objects.filter(pk=dispatch.pk, status=DispatchStatus.ISSUED).update(
+            status=DispatchStatus.SENDING
+        )
+        if started:
+            signals.sending_started.send(sender=Dispatch, dispatch=dispatch)
     return dispatch.deliveries.count()
 
 

@@ -44,6 +44,7 @@ class Delivery(models.Model):
     provider_message_id = models.CharField(_("provider message id"), max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(_("queued at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("receipt acknowledged at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     objects = DeliveryQuerySet.as_manager()

@@ -124,6 +124,13 @@ class Dispatch(models.Model):
     )
     pdf = models.FileField(_("PDF"), upload_to="dispatches/", blank=True)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    # Verification (the document concern fills these at issue time).
+    verification_code = models.CharField(_("verification code"), max_length=64, blank=True, db_index=True)
+    short_code = models.CharField(_("short verification code"), max_length=16, blank=True, db_index=True)
+    # Replacement (the workflow concern creates a replacement draft of an issued dispatch).
+    replaces = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="replacements", verbose_name=_("replaces")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by")
     )
@@ -186,6 +193,12 @@ class Dispatch(models.Model):
         lines = ["Như trên"] if self.addressee_lines() else []
         lines += [line.strip() for line in self.extra_distribution.splitlines() if line.strip()]
         return lines + [f"Lưu: VT, {self.drafting_unit.abbreviation}"]
+
+    def verification_url(self) -> str:
+        """Return the public page where anyone can check this dispatch ('' before it has a code)."""
+        if not self.verification_code:
+            return ""
+        return f"{settings.PUBLIC_BASE_URL}/xac-thuc/{self.verification_code}/"
 
     def email_subject(self) -> str:
         return f"[Số {self.notation}] V/v {self.subject}"

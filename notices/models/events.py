@@ -1,0 +1,30 @@
+"""What happened to a delivery, in order: the timeline auditors read."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class DeliveryEvent(models.Model):
+    delivery = models.ForeignKey("notices.Delivery", models.PROTECT, related_name="events", verbose_name=_("delivery"))
+    type = models.CharField(_("type"), max_length=30)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    detail = models.TextField(_("detail"), blank=True)
+    provider_event_id = models.CharField(_("provider event id"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery event")
+        verbose_name_plural = _("delivery events")
+        ordering = ["delivery", "at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_event_id"],
+                condition=~models.Q(provider_event_id=""),
+                name="delivery_event_unique_provider_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} @ {self.at:%Y-%m-%d %H:%M:%S}"
