@@ -55,7 +55,7 @@ run: setup ## Set up, then run the web server and a Celery worker together (Ctrl
 	@trap 'kill 0' INT TERM EXIT; \
 	$(VENV)/bin/celery -A config worker -B -Q render,send-urgent,send,events,celery -c 2 -l info & \
 	$(PY) manage.py runserver 127.0.0.1:8000 & \
-	wait
+	wait -n
 
 worker: venv ## Run one Celery worker (add more on other machines sharing Redis, PostgreSQL and storage)
 	$(VENV)/bin/celery -A config worker -Q render,send-urgent,send,events,celery -l info
