@@ -223,7 +223,7 @@ class Dispatch(models.Model):
 
         Secret dispatches are registered in their own series and are never emailed.
         """
-        from notices import rendering, sending
+        from notices import sending
 
         with transaction.atomic():
             locked = Dispatch.objects.select_for_update().get(pk=self.pk)
@@ -235,10 +235,36 @@ class Dispatch(models.Model):
             self.series = Series.SECRET if self.is_secret else Series.REGULAR
             self.number = RegisterCounter.take_next(self.issuer_id, self.year, self.series)
             self.status = DispatchStatus.ISSUED
-            self.store_pdf(rendering.render_dispatch(self))
+            self.finalize_document()
             self.save()
             if not self.is_secret:
                 transaction.on_commit(lambda: sending.start(self.pk))
+
+    # --- Document: the final, signed and verifiable PDF ------------------------------------------
+    def save(self, *args, **kwargs) -> None:
+        from notices.sanitizing import sanitize_body
+
+        self.body = sanitize_body(self.body)
+        super().save(*args, **kwargs)
+
+    def finalize_document(self) -> None:
+        """Give the dispatch its verification codes, then render, sign and store its final PDF."""
+        from notices import verification
+
+        self.verification_code = self.verification_code or verification.new_verification_code()
+        self.short_code = self.short_code or verification.new_short_code()
+        self.store_pdf(self.final_pdf())
+
+    def final_pdf(self, appendices: list | None = None) -> bytes:
+        """Return the issued dispatch rendered in the Decree-30 layout and signed when a certificate is set."""
+        from notices import rendering, signing
+
+        pdf = rendering.render_dispatch(self, appendices)
+        return signing.sign_if_configured(pdf, reason=f"Phát hành văn bản số {self.notation}")
+
+    def appendix_attachments(self) -> list[tuple[str, bytes]]:
+        """Return the appendices as (file name, PDF bytes) pairs, in order, for the email after the dispatch."""
+        return [(appendix.attachment_name(), appendix.read()) for appendix in self.appendices.all()]
 
     def store_pdf(self, data: bytes) -> None:
         """Keep the final PDF and its SHA-256 (the caller saves the row)."""
