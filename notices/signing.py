@@ -152,9 +152,15 @@ def _certificate(subject, issuer, public_key, signing_key, ca: bool, days: int) 
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=not ca, content_commitment=not ca, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-                encipher_only=False, decipher_only=False,
+                digital_signature=not ca,
+                content_commitment=not ca,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )  # fmt: skip
@@ -176,12 +182,8 @@ def create_development_certificates(directory: Path, password: str) -> tuple[Pat
         root_key.public_key(), root_key, ca=True, days=3650,
     )  # fmt: skip
     agency_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    agency = _certificate(
-        _name(AGENCY_NAME), root.subject, agency_key.public_key(), root_key, ca=False, days=825
-    )
-    encryption = (
-        serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
-    )
+    agency = _certificate(_name(AGENCY_NAME), root.subject, agency_key.public_key(), root_key, ca=False, days=825)
+    encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
     bundle = pkcs12.serialize_key_and_certificates(b"bhxh-hanoi", agency_key, agency, [root], encryption)
     p12_path, root_path = directory / "signing.p12", directory / "dev-root.pem"
     p12_path.write_bytes(bundle)

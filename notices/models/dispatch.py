@@ -156,6 +156,12 @@ class Dispatch(models.Model):
             return f"{self.notation} – {self.subject}"
         return str(_("Draft: %(subject)s") % {"subject": self.subject})
 
+    def save(self, *args, **kwargs) -> None:
+        from notices.sanitizing import sanitize_body
+
+        self.body = sanitize_body(self.body)  # document concern: only the allow-listed rich text is ever stored
+        super().save(*args, **kwargs)
+
     # --- What is printed -------------------------------------------------------------------
     @property
     def is_secret(self) -> bool:
@@ -241,12 +247,6 @@ class Dispatch(models.Model):
                 transaction.on_commit(lambda: sending.start(self.pk))
 
     # --- Document: the final, signed and verifiable PDF ------------------------------------------
-    def save(self, *args, **kwargs) -> None:
-        from notices.sanitizing import sanitize_body
-
-        self.body = sanitize_body(self.body)
-        super().save(*args, **kwargs)
-
     def finalize_document(self) -> None:
         """Give the dispatch its verification codes, then render, sign and store its final PDF."""
         from notices import verification
