@@ -77,6 +77,7 @@ def configured_signer() -> signers.SimpleSigner:
 
 def sign_pdf(data: bytes, reason: str = "") -> bytes:
     """Return the PDF signed with the agency's certificate (PAdES B-B, SHA-256) as an incremental update."""
+    signer = configured_signer()
     metadata = signers.PdfSignatureMetadata(
         field_name="ChuKySoCoQuan",
         md_algorithm="sha256",
@@ -85,7 +86,7 @@ def sign_pdf(data: bytes, reason: str = "") -> bytes:
         location=settings.SIGNING_LOCATION,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    return signers.sign_pdf(writer, metadata, signer=configured_signer()).getvalue()
+    return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
 
 
 def sign_if_configured(data: bytes, reason: str = "") -> bytes:
