@@ -54,6 +54,7 @@ def line(page, text: str) -> dict:
 
 def style(found: dict) -> set[tuple[float, str]]:
     """Return the (size, weight/slant) pairs used by a text line."""
+
     def kind(fontname: str) -> str:
         bold, italic = "Bold" in fontname, "Italic" in fontname
         return "bold-italic" if bold and italic else "bold" if bold else "italic" if italic else "regular"
@@ -124,7 +125,10 @@ def test_a_long_dispatch_is_a4_inside_its_margins_with_page_numbers_from_page_2(
             else:
                 assert header == str(number)
                 (digit, *_) = in_top_margin
-                assert round(digit["size"], 1) == 13 and abs((digit["x0"] + in_top_margin[-1]["x1"]) / 2 - page.width / 2) < 40
+                assert (
+                    round(digit["size"], 1) == 13
+                    and abs((digit["x0"] + in_top_margin[-1]["x1"]) / 2 - page.width / 2) < 40
+                )
                 assert in_bottom_margin == [], "the contact footer is on page 1 only"
             for char in page.chars:
                 if char in in_top_margin or char in in_bottom_margin or not char["text"].strip():
