@@ -15,7 +15,7 @@ def ink_colour(image: Image.Image) -> tuple[float, float, float]:
     """Return the mean RGB of the image's visible (not transparent, not white) pixels."""
     rgba = image.convert("RGBA")
     rgba.thumbnail((200, 200))
-    inked = [(r, g, b) for r, g, b, a in rgba.getdata() if a > 128 and min(r, g, b) < 230]
+    inked = [(r, g, b) for r, g, b, a in rgba.get_flattened_data() if a > 128 and min(r, g, b) < 230]
     if not inked:
         return (255.0, 255.0, 255.0)
     return tuple(sum(channel) / len(inked) for channel in zip(*inked, strict=True))  # type: ignore[return-value]

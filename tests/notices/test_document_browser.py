@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
@@ -25,6 +26,8 @@ def browser_page(monkeypatch):
         page.set_default_timeout(15000)
         yield page
         browser.close()
+        # ORM calls made while Playwright runs use a connection of their own context: close it here.
+        connections.close_all()
 
 
 @pytest.fixture
