@@ -195,8 +195,13 @@ class Dispatch(models.Model):
         return [g.label or g.name for g in self.groups.all()] + [o.name for o in self.organizations.all()]
 
     def distribution_lines(self) -> list[str]:
-        """Return the "Nơi nhận" lines without their "- " and ";" punctuation."""
+        """Return the "Nơi nhận" lines without their "- " and ";" punctuation.
+
+        "Như trên" stands for the addressees; targeted groups not already named in "Kính gửi" follow it.
+        """
         lines = ["Như trên"] if self.addressee_lines() else []
+        if self.addressees.strip() and self.pk:
+            lines += [g.label or g.name for g in self.groups.all()]
         lines += [line.strip() for line in self.extra_distribution.splitlines() if line.strip()]
         return lines + [f"Lưu: VT, {self.drafting_unit.abbreviation}"]
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from notices import rendering
 from notices.rendering import ResourceRefused, StaticOnlyFetcher
 from notices.sample import sample_body
+from tests.conftest import make_group
 from tests.notices.conftest import issue_as_number, open_pdf, stored_pdf
 
 MM = 72 / 25.4
@@ -196,3 +197,16 @@ def test_a_remote_image_in_the_html_is_never_requested():
     finally:
         server.shutdown()
     assert hits == []
+
+
+@pytest.mark.django_db
+def test_the_distribution_list_follows_the_rules(draft):
+    assert draft.distribution_lines() == ["Lưu: VT, QLT"], "no addressees, no “Như trên”"
+    group = make_group(1, name="BHXH cơ sở", label="BHXH các quận, huyện, thị xã")
+    draft.groups.add(group)
+    draft.extra_distribution = "Giám đốc (để b/c)\n\n"
+    assert draft.distribution_lines() == ["Như trên", "Giám đốc (để b/c)", "Lưu: VT, QLT"]
+    draft.addressees = "Công an thành phố Hà Nội"
+    assert draft.distribution_lines() == [
+        "Như trên", "BHXH các quận, huyện, thị xã", "Giám đốc (để b/c)", "Lưu: VT, QLT",
+    ]  # fmt: skip
