@@ -63,7 +63,7 @@ def test_a_receiver_checks_a_genuine_and_a_tampered_copy(issued, live_server, br
     assert page.locator("[data-signature=broken]").count() == 1
 
 
-def test_a_drafter_makes_words_bold_and_a_list_in_the_editor(
+def test_a_drafter_formats_bold_a_list_and_a_table_in_the_editor(
     transactional_db, live_server, browser_page, draft, drafter
 ):
     page = browser_page
@@ -84,10 +84,16 @@ def test_a_drafter_makes_words_bold_and_a_list_in_the_editor(
     page.keyboard.press("Enter")
     page.click("button[data-command=insertUnorderedList]")
     page.keyboard.type("Rà soát đơn vị nợ đóng")
+    page.click("button[data-command=insertTable]")
+    for text in ["STT", "Nội dung", "Thời hạn", "1"]:  # Tab walks the cells and adds a row at the end
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist")
 
     body = Dispatch.objects.get(pk=draft.pk).body
     assert "<b>Lưu ý quan trọng</b>" in body or "<strong>Lưu ý quan trọng</strong>" in body
     assert "<ul><li>Rà soát đơn vị nợ đóng" in body
+    assert "<tr><td>STT</td><td>Nội dung</td><td>Thời hạn</td></tr><tr><td>1</td>" in body
+    assert "<p><table>" not in body and "<p><ul>" not in body
     assert body.startswith("<p>Bảo hiểm xã hội thành phố Hà Nội đề nghị")
