@@ -27,13 +27,15 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from notices.models.dispatch import DispatchError
+
 log = logging.getLogger(__name__)
 
 AGENCY_NAME = "Bảo hiểm xã hội thành phố Hà Nội"
 
 
-class SigningError(RuntimeError):
-    """The configured signing certificate cannot be used (missing file, wrong password)."""
+class SigningError(DispatchError):
+    """The configured signing certificate cannot be used (missing file, wrong password): issuing stops."""
 
 
 @dataclass(frozen=True)

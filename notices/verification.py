@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -11,6 +12,8 @@ from django.core.cache import cache
 
 from notices import signing
 from notices.models import Dispatch, DispatchStatus
+
+log = logging.getLogger(__name__)
 
 # No 0/O, 1/I/L, so a code read aloud or off paper is typed right.
 SHORT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -88,10 +91,14 @@ def check_upload(dispatch: Dispatch, data: bytes) -> UploadCheck:
 def rate_limited(ip: str) -> bool:
     """Count one look-up from this address; return True once it has made too many in the window."""
     key = f"verify-rate:{ip}"
-    cache.add(key, 0, timeout=settings.VERIFY_RATE_WINDOW_SECONDS)
     try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=settings.VERIFY_RATE_WINDOW_SECONDS)
-        count = 1
+        cache.add(key, 0, timeout=settings.VERIFY_RATE_WINDOW_SECONDS)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the key expired between add and incr
+            cache.set(key, 1, timeout=settings.VERIFY_RATE_WINDOW_SECONDS)
+            count = 1
+    except Exception:  # noqa: BLE001 - a cache outage must not take the public page down
+        log.warning("The verification rate limiter's cache is unavailable; look-up allowed.", exc_info=True)
+        return False
     return count > settings.VERIFY_RATE_LIMIT

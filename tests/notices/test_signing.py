@@ -12,6 +12,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from notices import signing
+from notices.models import RegisterCounter
+from notices.models.dispatch import DispatchError
 from tests.notices.conftest import issue_as_number, stored_pdf
 
 
@@ -76,3 +78,13 @@ def test_an_unusable_certificate_is_reported_clearly(settings, tmp_path):
 def test_without_a_certificate_the_pdf_is_kept_unsigned(settings):
     settings.SIGNING_PKCS12_PATH = ""
     assert signing.sign_if_configured(b"%PDF-1.7 unsigned") == b"%PDF-1.7 unsigned"
+
+
+@pytest.mark.django_db
+def test_a_wrong_certificate_password_stops_issuing_and_loses_no_number(draft, clerk, settings, signing_certificate):
+    settings.SIGNING_PKCS12_PASSWORD = "not-the-password"
+    with pytest.raises(DispatchError, match="signing certificate"):
+        draft.issue(clerk)
+    draft.refresh_from_db()
+    assert draft.status == "draft" and draft.number is None and not draft.pdf
+    assert not RegisterCounter.objects.filter(last_number__gt=0).exists()
