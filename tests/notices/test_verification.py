@@ -111,3 +111,11 @@ def test_look_ups_are_rate_limited_by_address(client, genuine, settings):
 def test_a_draft_has_no_verification_page(client, draft):
     assert client.get("/xac-thuc/", {"code": draft.short_code or "x"}).status_code == 200
     assert verification.find_dispatch("") is None
+
+
+def test_a_cache_outage_does_not_take_the_page_down(client, genuine, monkeypatch):
+    def unavailable(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "add", unavailable)
+    assert page_of(client, genuine).status_code == 200
