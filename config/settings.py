@@ -147,6 +147,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # PKCS#12 file and password of the agency's signing certificate (see create_dev_certificate).
 SIGNING_PKCS12_PATH = env("SIGNING_PKCS12_PATH", default="")
 SIGNING_PKCS12_PASSWORD = env("SIGNING_PKCS12_PASSWORD", default="")
+SIGNING_LOCATION = env("SIGNING_LOCATION", default="Hà Nội")
+# Document concern: appendix size limit and the public verification page's rate limit (per IP).
+APPENDIX_MAX_BYTES = env.int("APPENDIX_MAX_BYTES", default=10 * 1024 * 1024)
+VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=30)  # look-ups per IP per window
+VERIFY_RATE_WINDOW_SECONDS = env.int("VERIFY_RATE_WINDOW_SECONDS", default=600)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "congvan",
+    }
+}
 
 # --- Security in production ------------------------------------------------------------------
 if not DEBUG:

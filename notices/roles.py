@@ -14,8 +14,9 @@ VIEW_ALL = [
     "view_dispatch", "view_delivery", "view_issuer", "view_draftingunit", "view_signer",
     "view_organization", "view_organizationemail", "view_recipientgroup", "view_suppression",
 ]  # fmt: skip
+APPENDIX_EDIT = ["view_appendix", "add_appendix", "change_appendix", "delete_appendix"]  # document concern
 ROLE_PERMISSIONS = {
-    DRAFTER: [*VIEW_ALL, "add_dispatch", "change_dispatch"],
+    DRAFTER: [*VIEW_ALL, "add_dispatch", "change_dispatch", *APPENDIX_EDIT],
     APPROVER: [*VIEW_ALL],
     CLERK: [
         *VIEW_ALL,

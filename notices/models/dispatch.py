@@ -156,6 +156,12 @@ class Dispatch(models.Model):
             return f"{self.notation} – {self.subject}"
         return str(_("Draft: %(subject)s") % {"subject": self.subject})
 
+    def save(self, *args, **kwargs) -> None:
+        from notices.sanitizing import sanitize_body
+
+        self.body = sanitize_body(self.body)  # document concern: only the allow-listed rich text is ever stored
+        super().save(*args, **kwargs)
+
     # --- What is printed -------------------------------------------------------------------
     @property
     def is_secret(self) -> bool:
@@ -189,8 +195,13 @@ class Dispatch(models.Model):
         return [g.label or g.name for g in self.groups.all()] + [o.name for o in self.organizations.all()]
 
     def distribution_lines(self) -> list[str]:
-        """Return the "Nơi nhận" lines without their "- " and ";" punctuation."""
+        """Return the "Nơi nhận" lines without their "- " and ";" punctuation.
+
+        "Như trên" stands for the addressees; targeted groups not already named in "Kính gửi" follow it.
+        """
         lines = ["Như trên"] if self.addressee_lines() else []
+        if self.addressees.strip() and self.pk:
+            lines += [g.label or g.name for g in self.groups.all()]
         lines += [line.strip() for line in self.extra_distribution.splitlines() if line.strip()]
         return lines + [f"Lưu: VT, {self.drafting_unit.abbreviation}"]
 
@@ -223,7 +234,7 @@ class Dispatch(models.Model):
 
         Secret dispatches are registered in their own series and are never emailed.
         """
-        from notices import rendering, sending
+        from notices import sending
 
         with transaction.atomic():
             locked = Dispatch.objects.select_for_update().get(pk=self.pk)
@@ -235,10 +246,30 @@ class Dispatch(models.Model):
             self.series = Series.SECRET if self.is_secret else Series.REGULAR
             self.number = RegisterCounter.take_next(self.issuer_id, self.year, self.series)
             self.status = DispatchStatus.ISSUED
-            self.store_pdf(rendering.render_dispatch(self))
+            self.finalize_document()
             self.save()
             if not self.is_secret:
                 transaction.on_commit(lambda: sending.start(self.pk))
+
+    # --- Document: the final, signed and verifiable PDF ------------------------------------------
+    def finalize_document(self) -> None:
+        """Give the dispatch its verification codes, then render, sign and store its final PDF."""
+        from notices import verification
+
+        self.verification_code = self.verification_code or verification.new_verification_code()
+        self.short_code = self.short_code or verification.new_short_code()
+        self.store_pdf(self.final_pdf())
+
+    def final_pdf(self, appendices: list | None = None) -> bytes:
+        """Return the issued dispatch rendered in the Decree-30 layout and signed when a certificate is set."""
+        from notices import rendering, signing
+
+        pdf = rendering.render_dispatch(self, appendices)
+        return signing.sign_if_configured(pdf, reason=f"Phát hành văn bản số {self.notation}")
+
+    def appendix_attachments(self) -> list[tuple[str, bytes]]:
+        """Return the appendices as (file name, PDF bytes) pairs, in order, for the email after the dispatch."""
+        return [(appendix.attachment_name(), appendix.read()) for appendix in self.appendices.all()]
 
     def store_pdf(self, data: bytes) -> None:
         """Keep the final PDF and its SHA-256 (the caller saves the row)."""

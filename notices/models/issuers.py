@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from notices.images import validate_seal_image, validate_signature_image
+
+
+def margin_field(label: str, low: int, high: int, default: int) -> models.PositiveSmallIntegerField:
+    """Return a page-margin field in millimetres limited to the Decree-30 range."""
+    return models.PositiveSmallIntegerField(
+        label,
+        default=default,
+        validators=[MinValueValidator(low), MaxValueValidator(high)],
+        help_text=_("In millimetres, %(low)s–%(high)s (Decree 30/2020).") % {"low": low, "high": high},
+    )
 
 
 class Issuer(models.Model):
@@ -17,6 +30,18 @@ class Issuer(models.Model):
     website = models.CharField(_("website"), max_length=200, blank=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    # Document layout: page margins within the legal ranges and the seal printed on signed dispatches.
+    margin_top = margin_field(_("top margin"), 20, 25, 20)
+    margin_bottom = margin_field(_("bottom margin"), 20, 25, 20)
+    margin_left = margin_field(_("left margin"), 30, 35, 30)
+    margin_right = margin_field(_("right margin"), 15, 20, 15)
+    seal_image = models.ImageField(
+        _("seal image"),
+        upload_to="seals/",
+        blank=True,
+        validators=[validate_seal_image],
+        help_text=_("Red PNG with a transparent background, printed at its true size (about 40 mm)."),
+    )
 
     class Meta:
         verbose_name = _("issuer")
@@ -49,6 +74,14 @@ class Signer(models.Model):
     )
     position = models.CharField(_("position"), max_length=100, help_text=_("e.g. PHÓ GIÁM ĐỐC"))
     active = models.BooleanField(_("active"), default=True)
+    # Document layout: the handwritten signature printed between the position and the name.
+    signature_image = models.ImageField(
+        _("signature image"),
+        upload_to="signatures/",
+        blank=True,
+        validators=[validate_signature_image],
+        help_text=_("Blue PNG with a transparent background."),
+    )
 
     class Meta:
         verbose_name = _("signer")

@@ -1,0 +1,143 @@
+"""The document concern in the dispatch admin: rich-text body, Word import, appendices, draft preview, secrecy."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from notices import rendering
+from notices.docx_import import DocxImportError, docx_to_html
+from notices.models import Appendix, Dispatch, DispatchStatus
+from notices.models.dispatch import DispatchError
+from notices.widgets import RichTextWidget
+
+
+class AppendixInline(admin.TabularInline):
+    model = Appendix
+    extra = 0
+    fields = ["position", "title", "file"]
+    verbose_name = _("appendix (PDF)")
+
+
+class DocxImportForm(forms.Form):
+    file = forms.FileField(label=_("Word document (.docx)"))
+
+
+class DocumentAdminMixin:
+    """Add the document tools to DispatchAdmin; keep the secret dispatches away from email."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.TextField) and db_field.name == "body":
+            kwargs["widget"] = RichTextWidget()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_inlines(self, request, obj):
+        return [*super().get_inlines(request, obj), AppendixInline]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/preview/", view(self.preview_view), name="notices_dispatch_preview"),
+            path("<int:pk>/import-docx/", view(self.import_docx_view), name="notices_dispatch_import_docx"),
+            *super().get_urls(),
+        ]
+
+    # --- Draft preview and Word import ---------------------------------------------------------------
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Return the draft rendered with the "DỰ THẢO" watermark and no number; nothing is stored."""
+        dispatch = get_object_or_404(Dispatch.objects.select_related("issuer", "drafting_unit", "signer"), pk=pk)
+        if not self.has_view_permission(request, dispatch):
+            raise PermissionDenied
+        if dispatch.number:
+            messages.error(request, _t("An issued dispatch has no preview: open its stored PDF instead."))
+            return redirect("admin:notices_dispatch_change", pk)
+        response = HttpResponse(rendering.render_preview(dispatch), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="du-thao-{dispatch.pk}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def import_docx_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Replace a draft's body with the sanitised body of an uploaded Word document."""
+        dispatch = get_object_or_404(Dispatch, pk=pk)
+        if not self.has_change_permission(request, dispatch) or dispatch.status != DispatchStatus.DRAFT:
+            raise PermissionDenied
+        form = DocxImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                dispatch.body = docx_to_html(form.cleaned_data["file"])
+            except DocxImportError as exc:
+                form.add_error("file", _t(str(exc)))
+            else:
+                dispatch.save(update_fields=["body", "updated_at"])
+                messages.success(request, _t("The body was imported from the Word document. Check it, then save."))
+                return redirect("admin:notices_dispatch_change", pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _t("Import the body from Word (.docx)"),
+            "form": form,
+            "original": dispatch,
+            "opts": self.model._meta,
+            "change_url": reverse("admin:notices_dispatch_change", args=[pk]),
+        }
+        return TemplateResponse(request, "admin/notices/dispatch/import_docx.html", context)
+
+    # --- Secrecy: a secret dispatch is registered, never emailed --------------------------------------
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "issue_and_send" in actions:
+            func, name, description = actions["issue_and_send"]
+            actions["issue_and_send"] = (refusing_secret(func), name, description)
+            actions["register_secret"] = (
+                type(self).register_secret,
+                "register_secret",
+                _("Register a secret dispatch (never emailed)"),
+            )
+        return actions
+
+    def register_secret(self, request, queryset) -> None:
+        """Number a secret dispatch in the secret series without emailing it."""
+        for dispatch in queryset:
+            if not dispatch.is_secret:
+                self.message_user(
+                    request, _t("%(dispatch)s is not secret: use “Issue and send”.") % {"dispatch": dispatch},
+                    messages.WARNING,
+                )  # fmt: skip
+                continue
+            try:
+                dispatch.issue(request.user)
+            except DispatchError as exc:
+                self.message_user(request, f"{dispatch}: {exc}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, _t("Registered %(notation)s in the secret series; it is not emailed.")
+                    % {"notation": dispatch.notation},
+                )  # fmt: skip
+
+
+def refusing_secret(action):
+    """Wrap the "Issue and send" action so that it refuses secret dispatches with a clear message."""
+
+    def issue_and_send(modeladmin, request, queryset):
+        for dispatch in queryset.exclude(secrecy=""):
+            modeladmin.message_user(
+                request,
+                _t(
+                    "%(dispatch)s is marked %(secrecy)s: secret documents are never sent by email. "
+                    "It was not issued; use “Register a secret dispatch” to number it."
+                )
+                % {"dispatch": dispatch, "secrecy": dispatch.get_secrecy_display()},
+                messages.ERROR,
+            )
+        public = queryset.filter(secrecy="")
+        if public.exists():
+            action(modeladmin, request, public)
+
+    return issue_and_send

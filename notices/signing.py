@@ -1,0 +1,195 @@
+"""Sign issued dispatches (PAdES baseline B, SHA-256) with the agency's PKCS#12 certificate, and check signatures.
+
+`create_development_certificates()` makes a self-signed root and an agency certificate for local use and tests;
+production uses the agency's real certificate named by SIGNING_PKCS12_PATH / SIGNING_PKCS12_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.conf import settings
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from notices.models.dispatch import DispatchError
+
+log = logging.getLogger(__name__)
+
+AGENCY_NAME = "Bảo hiểm xã hội thành phố Hà Nội"
+
+
+class SigningError(DispatchError):
+    """The configured signing certificate cannot be used (missing file, wrong password): issuing stops."""
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What a PDF's embedded signature says: is it there, unaltered, and does it cover the whole file."""
+
+    signed: bool
+    intact: bool = False
+    covers_whole_file: bool = False
+    signer: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.signed and self.intact and self.covers_whole_file
+
+
+def is_configured() -> bool:
+    """Return whether a signing certificate is configured."""
+    return bool(settings.SIGNING_PKCS12_PATH)
+
+
+@lru_cache(maxsize=4)
+def load_signer(path: str, password: str, mtime: float) -> signers.SimpleSigner:
+    """Return a pyHanko signer for the PKCS#12 file (cached until the file changes)."""
+    try:
+        signer = signers.SimpleSigner.load_pkcs12(path, passphrase=password.encode() or None)
+    except (OSError, ValueError) as exc:
+        raise SigningError(f"Cannot read the signing certificate {path}: {exc}") from exc
+    if signer is None:
+        raise SigningError(f"Cannot open the signing certificate {path}: wrong password or not a PKCS#12 file.")
+    return signer
+
+
+def configured_signer() -> signers.SimpleSigner:
+    """Return the signer named by the settings."""
+    path = Path(settings.SIGNING_PKCS12_PATH)
+    if not path.is_file():
+        raise SigningError(f"The signing certificate {path} does not exist (see create_dev_certificate).")
+    return load_signer(str(path), settings.SIGNING_PKCS12_PASSWORD, path.stat().st_mtime)
+
+
+def sign_pdf(data: bytes, reason: str = "") -> bytes:
+    """Return the PDF signed with the agency's certificate (PAdES B-B, SHA-256) as an incremental update."""
+    signer = configured_signer()
+    metadata = signers.PdfSignatureMetadata(
+        field_name="ChuKySoCoQuan",
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason or None,
+        location=settings.SIGNING_LOCATION,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+
+
+def sign_if_configured(data: bytes, reason: str = "") -> bytes:
+    """Return the signed PDF when a certificate is configured, else the PDF unchanged (with a warning)."""
+    if not is_configured():
+        log.warning("SIGNING_PKCS12_PATH is not set: the dispatch PDF is stored unsigned.")
+        return data
+    return sign_pdf(data, reason)
+
+
+def validation_context() -> ValidationContext:
+    """Return a validation context that trusts the configured certificate's chain (and fetches nothing)."""
+    roots = list(configured_signer().cert_registry) if is_configured() else []
+    return ValidationContext(trust_roots=roots, allow_fetching=False)
+
+
+def check_signature(data: bytes) -> SignatureCheck:
+    """Return whether the PDF carries a signature that is intact and covers the whole file."""
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded = reader.embedded_signatures
+    except Exception:  # noqa: BLE001 - any unreadable upload is simply "not signed"
+        log.info("An uploaded PDF could not be parsed for signatures.", exc_info=True)
+        return SignatureCheck(signed=False)
+    if not embedded:
+        return SignatureCheck(signed=False)
+    signature = embedded[-1]
+    try:
+        status = validate_pdf_signature(signature, validation_context())
+    except (SignatureValidationError, ValueError, KeyError) as exc:
+        log.info("An uploaded PDF's signature could not be validated: %s", exc)
+        return SignatureCheck(signed=True)
+    return SignatureCheck(
+        signed=True,
+        intact=bool(status.intact and status.valid),
+        covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        signer=status.signing_cert.subject.human_friendly,
+    )
+
+
+# --- Development certificates ------------------------------------------------------------------
+def _name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.LOCALITY_NAME, "Hà Nội"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, AGENCY_NAME),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _certificate(subject, issuer, public_key, signing_key, ca: bool, days: int) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not ca,
+                content_commitment=not ca,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )  # fmt: skip
+    )
+    if not ca:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CODE_SIGNING]),
+            critical=False,
+        )
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+def create_development_certificates(directory: Path, password: str) -> tuple[Path, Path]:
+    """Write a self-signed development root and an agency certificate; return (PKCS#12 path, root PEM path)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root = _certificate(
+        _name("BHXH Ha Noi Development Root CA"), _name("BHXH Ha Noi Development Root CA"),
+        root_key.public_key(), root_key, ca=True, days=3650,
+    )  # fmt: skip
+    agency_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    agency = _certificate(_name(AGENCY_NAME), root.subject, agency_key.public_key(), root_key, ca=False, days=825)
+    encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
+    bundle = pkcs12.serialize_key_and_certificates(b"bhxh-hanoi", agency_key, agency, [root], encryption)
+    p12_path, root_path = directory / "signing.p12", directory / "dev-root.pem"
+    p12_path.write_bytes(bundle)
+    p12_path.chmod(0o600)
+    root_path.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    return p12_path, root_path

@@ -1,0 +1,72 @@
+"""The public verification page (/xac-thuc/): anyone can check a dispatch they received, without logging in."""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+from notices import verification
+
+MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label=_("Verification code"), max_length=64, strip=True)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("The PDF you received"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 30 MB; it cannot be the dispatch."))
+        return upload
+
+
+def client_ip(request: HttpRequest) -> str:
+    """Return the caller's address (the proxy in front of us sets REMOTE_ADDR via the WSGI server)."""
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def too_many(request: HttpRequest) -> HttpResponse | None:
+    """Return a 429 page when the caller has looked up too many codes, else None."""
+    if verification.rate_limited(client_ip(request)):
+        return render(request, "notices/verification/limited.html", status=429)
+    return None
+
+
+@never_cache
+@csrf_protect
+def search(request: HttpRequest) -> HttpResponse:
+    """Show the form where a receiver types the short code printed beside the QR code."""
+    form = CodeForm(request.GET or None)
+    if form.is_valid():
+        if limited := too_many(request):
+            return limited
+        dispatch = verification.find_dispatch(form.cleaned_data["code"])
+        if dispatch is not None:
+            return redirect("verification:detail", code=dispatch.verification_code)
+        form.add_error("code", _("No dispatch of ours carries this code. The document may be forged."))
+    return render(request, "notices/verification/search.html", {"form": form})
+
+
+@never_cache
+@csrf_protect
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    """Show what a dispatch is (never who received it) and check an uploaded copy against it."""
+    if limited := too_many(request):
+        return limited
+    dispatch = verification.find_dispatch(code)
+    if dispatch is None:
+        return render(request, "notices/verification/search.html", {"form": CodeForm(), "unknown": True}, status=404)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = verification.check_upload(dispatch, form.cleaned_data["file"].read())
+    context = {"dispatch": dispatch, "validity": verification.validity(dispatch), "form": form, "result": result}
+    return render(request, "notices/verification/detail.html", context)

@@ -1,0 +1,61 @@
+"""Fixtures of the document tests: a development signing certificate made once per run, and issuing helpers."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from django.utils import timezone
+
+from notices.models import Dispatch, RegisterCounter
+from notices.signing import configured_signer, create_development_certificates
+
+PASSWORD = "test-signing-password"
+
+
+@pytest.fixture(scope="session")
+def dev_certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """Return (PKCS#12, root PEM) made by the same code as `manage.py create_dev_certificate`."""
+    return create_development_certificates(tmp_path_factory.mktemp("signing"), PASSWORD)
+
+
+@pytest.fixture
+def signing_certificate(settings, dev_certificate) -> Path:
+    """Configure the development certificate as the agency's signing certificate."""
+    settings.SIGNING_PKCS12_PATH = str(dev_certificate[0])
+    settings.SIGNING_PKCS12_PASSWORD = PASSWORD
+    configured_signer()  # fail here, not in the test, if the certificate is unusable
+    return dev_certificate[0]
+
+
+def at_hanoi_time(monkeypatch, *args: int) -> datetime.datetime:
+    """Make `timezone.now()` return the given Hà Nội wall-clock time; return it."""
+    moment = timezone.make_aware(datetime.datetime(*args))
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    return moment
+
+
+def issue_as_number(dispatch: Dispatch, user, number: int, monkeypatch=None, when=(2026, 3, 5, 9, 30)) -> Dispatch:
+    """Issue the dispatch on the given Hà Nội day so that it receives the given register number."""
+    if monkeypatch is not None:
+        at_hanoi_time(monkeypatch, *when)
+    RegisterCounter.objects.update_or_create(
+        issuer=dispatch.issuer, year=when[0], series="regular", defaults={"last_number": number - 1}
+    )
+    dispatch.issue(user)
+    dispatch.refresh_from_db()
+    return dispatch
+
+
+def stored_pdf(dispatch: Dispatch) -> bytes:
+    """Return the stored PDF bytes of an issued dispatch."""
+    dispatch.pdf.open("rb")
+    with dispatch.pdf:
+        return dispatch.pdf.read()
+
+
+def open_pdf(data: bytes) -> pdfplumber.PDF:
+    return pdfplumber.open(io.BytesIO(data))

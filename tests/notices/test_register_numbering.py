@@ -1,0 +1,70 @@
+"""The gapless outgoing register: concurrent issuing, the yearly restart in Hà Nội time, the DB constraint."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from notices.models import Dispatch
+from tests.notices.conftest import at_hanoi_time
+
+
+def copy_of(draft: Dispatch, subject: str) -> Dispatch:
+    return Dispatch.objects.create(
+        issuer=draft.issuer, drafting_unit=draft.drafting_unit, signer=draft.signer, subject=subject, body=draft.body
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_issuing_at_once_get_distinct_consecutive_numbers(draft, clerk, monkeypatch):
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    other = copy_of(draft, "thứ hai")
+    barrier, errors = threading.Barrier(2), []
+
+    def issue(dispatch: Dispatch) -> None:
+        try:
+            barrier.wait()
+            dispatch.issue(clerk)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue, args=(d,)) for d in (draft, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    numbers = sorted(Dispatch.objects.values_list("number", flat=True))
+    assert numbers == [1, 2]
+    assert {d.notation for d in Dispatch.objects.all()} == {"01/BHXH-QLT", "02/BHXH-QLT"}
+
+
+@pytest.mark.django_db
+def test_numbers_restart_at_01_on_the_first_of_january_hanoi_time(draft, clerk, monkeypatch):
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    at_hanoi_time(monkeypatch, 2026, 12, 31, 23, 30)
+    draft.issue(clerk)
+    copy_of(draft, "cuối năm").issue(clerk)
+    # 00:10 on 1 January in Hà Nội is still 31 December in UTC: the Hà Nội calendar decides.
+    at_hanoi_time(monkeypatch, 2027, 1, 1, 0, 10)
+    new_year = copy_of(draft, "đầu năm")
+    new_year.issue(clerk)
+
+    assert (draft.year, draft.number) == (2026, 1)
+    assert (new_year.year, new_year.number, new_year.notation) == (2027, 1, "01/BHXH-QLT")
+    assert new_year.place_date_line() == "Hà Nội, ngày 01 tháng 01 năm 2027"
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_repeated_number(draft):
+    Dispatch.objects.filter(pk=draft.pk).update(year=2026, series="regular", number=7)
+    twin = copy_of(draft, "trùng số")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Dispatch.objects.filter(pk=twin.pk).update(year=2026, series="regular", number=7)
+    # The same number in the secret series is another register, so it is allowed.
+    Dispatch.objects.filter(pk=twin.pk).update(year=2026, series="secret", number=7)

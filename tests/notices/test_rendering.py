@@ -1,0 +1,212 @@
+"""The issued PDF read back with pdfplumber: Decree-30 page, header, lines, sizes, page numbers, fetcher."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from notices import rendering
+from notices.rendering import ResourceRefused, StaticOnlyFetcher
+from notices.sample import sample_body
+from tests.conftest import make_group
+from tests.notices.conftest import issue_as_number, open_pdf, stored_pdf
+
+MM = 72 / 25.4
+A4 = (595.28, 841.89)
+ADDRESSEES = "Công an thành phố Hà Nội\nSở Nội vụ thành phố Hà Nội\nỦy ban nhân dân các phường, xã"
+
+
+@pytest.fixture
+def issued(draft, clerk, monkeypatch):
+    """Issue a KHẨN dispatch to three addressees as number 05 on 5 March 2026."""
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    draft.addressees = ADDRESSEES
+    draft.urgency = "khan"
+    draft.extra_distribution = "Giám đốc (để b/c)"
+    draft.save()
+    return issue_as_number(draft, clerk, 5, monkeypatch)
+
+
+@pytest.fixture
+def long_issued(draft, clerk, monkeypatch):
+    """Issue a dispatch long enough for five or more pages."""
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    draft.body = sample_body(rounds=13)
+    draft.save()
+    return issue_as_number(draft, clerk, 12, monkeypatch)
+
+
+def columns(page, issuer):
+    """Return the page's left (issuer) and right (nation) header columns as cropped pages."""
+    left = issuer.margin_left * MM
+    split = left + 0.43 * (page.width - left - issuer.margin_right * MM)
+    return page.crop((0, 0, split, page.height * 0.4)), page.crop((split, 0, page.width, page.height * 0.4))
+
+
+def line(page, text: str) -> dict:
+    """Return the one text line of the page that reads exactly `text`."""
+    lines = [found for found in page.extract_text_lines() if found["text"] == text]
+    assert len(lines) == 1, [found["text"] for found in page.extract_text_lines()]
+    return lines[0]
+
+
+def style(found: dict) -> set[tuple[float, str]]:
+    """Return the (size, weight/slant) pairs used by a text line."""
+
+    def kind(fontname: str) -> str:
+        bold, italic = "Bold" in fontname, "Italic" in fontname
+        return "bold-italic" if bold and italic else "bold" if bold else "italic" if italic else "regular"
+
+    return {(round(c["size"], 1), kind(c["fontname"])) for c in found["chars"] if c["text"].strip()}
+
+
+def test_the_header_has_the_exact_lines_in_their_legal_size_and_weight(issued):
+    with open_pdf(stored_pdf(issued)) as pdf:
+        left, right = columns(pdf.pages[0], issued.issuer)
+        assert style(line(left, "BẢO HIỂM XÃ HỘI VIỆT NAM")) == {(12.5, "regular")}
+        assert style(line(left, "BẢO HIỂM XÃ HỘI THÀNH PHỐ")) == {(12.5, "bold")}
+        number = line(left, "Số: 05/BHXH-QLT")
+        assert style(number) == {(13.0, "regular")}
+        assert style(line(left, "V/v phối hợp đôn đốc đóng")) == {(12.5, "regular")}
+        assert style(line(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")) == {(12.5, "bold")}
+        assert style(line(right, "Độc lập - Tự do - Hạnh phúc")) == {(13.5, "bold")}
+        date = line(right, "Hà Nội, ngày 05 tháng 3 năm 2026")
+        assert style(date) == {(13.5, "italic")}
+        assert abs(date["bottom"] - number["bottom"]) < 2, "the Số line and the date stand level"
+        assert style(line(pdf.pages[0], "KHẨN")) == {(13.0, "bold")}
+
+
+def test_the_addressees_body_and_signature_read_back_in_vietnamese_exactly(issued):
+    with open_pdf(stored_pdf(issued)) as pdf:
+        text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+        lines = [found["text"] for page in pdf.pages for found in page.extract_text_lines()]
+        last = pdf.pages[-1]
+        assert "Kính gửi: - Công an thành phố Hà Nội;" in lines
+        assert "- Sở Nội vụ thành phố Hà Nội;" in lines
+        assert "- Ủy ban nhân dân các phường, xã." in lines
+        assert "đề nghị Quý cơ quan phối hợp thực hiện./." in text
+        assert style(line(last, "Nơi nhận: KT. GIÁM ĐỐC")) == {(12.0, "bold-italic"), (13.5, "bold")}
+        assert style(line(last, "- Như trên; PHÓ GIÁM ĐỐC")) == {(11.0, "regular"), (13.5, "bold")}
+        assert "- Giám đốc (để b/c);" in lines
+        assert style(line(last, "- Lưu: VT, QLT.")) == {(11.0, "regular")}
+        assert style(line(last, "Nguyễn Văn Minh")) == {(13.5, "bold")}
+
+
+def test_one_addressee_stands_on_the_kinh_gui_line(draft, clerk, monkeypatch):
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    draft.addressees = "Công an thành phố Hà Nội"
+    draft.save()
+    with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:
+        assert style(line(pdf.pages[0], "Kính gửi: Công an thành phố Hà Nội.")) == {(14.0, "regular")}
+
+
+def test_the_pdf_carries_title_author_and_number_as_metadata(issued):
+    with open_pdf(stored_pdf(issued)) as pdf:
+        assert pdf.metadata["Title"] == issued.subject
+        assert pdf.metadata["Author"] == "BẢO HIỂM XÃ HỘI THÀNH PHỐ HÀ NỘI"
+        assert pdf.metadata["Subject"] == "Số 05/BHXH-QLT"
+
+
+def test_a_long_dispatch_is_a4_inside_its_margins_with_page_numbers_from_page_2(long_issued):
+    issuer = long_issued.issuer
+    with open_pdf(stored_pdf(long_issued)) as pdf:
+        assert len(pdf.pages) >= 5
+        for number, page in enumerate(pdf.pages, start=1):
+            assert (round(page.width, 1), round(page.height, 1)) == (595.3, 841.9)
+            top_margin, bottom_edge = issuer.margin_top * MM, page.height - issuer.margin_bottom * MM
+            in_top_margin = [c for c in page.chars if c["bottom"] <= top_margin]
+            in_bottom_margin = [c for c in page.chars if c["top"] >= bottom_edge]
+            header = "".join(c["text"] for c in in_top_margin)
+            if number == 1:
+                assert header == ""
+                assert "Địa chỉ: Số 15 phố Trần Phú" in "".join(c["text"] for c in in_bottom_margin)
+            else:
+                assert header == str(number)
+                (digit, *_) = in_top_margin
+                assert (
+                    round(digit["size"], 1) == 13
+                    and abs((digit["x0"] + in_top_margin[-1]["x1"]) / 2 - page.width / 2) < 40
+                )
+                assert in_bottom_margin == [], "the contact footer is on page 1 only"
+            for char in page.chars:
+                if char in in_top_margin or char in in_bottom_margin or not char["text"].strip():
+                    continue
+                assert issuer.margin_left * MM - 0.5 <= char["x0"], char
+                assert char["x1"] <= page.width - issuer.margin_right * MM + 0.5, char
+        last = pdf.pages[-1].extract_text()
+        assert "Nguyễn Văn Minh" in last
+        assert "./." in last, "the signature block never stands alone: the end of the body is on its page"
+
+
+def test_the_issuer_margins_move_the_text(draft, clerk, monkeypatch):
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    draft.issuer.margin_left, draft.issuer.margin_top = 35, 25
+    draft.issuer.save()
+    with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:
+        page = pdf.pages[0]
+        assert min(c["x0"] for c in page.chars) >= 35 * MM - 0.5
+        assert min(c["top"] for c in page.chars) >= 25 * MM - 0.5
+
+
+def test_a_margin_outside_the_legal_range_is_refused(issuer):
+    issuer.margin_left = 25
+    with pytest.raises(ValidationError) as refused:
+        issuer.full_clean()
+    assert "margin_left" in refused.value.message_dict
+
+
+def test_the_preview_is_watermarked_unnumbered_and_never_stored(draft):
+    data = rendering.render_preview(draft)
+    with open_pdf(data) as pdf:
+        text = pdf.pages[0].extract_text()
+        watermark = [c for c in pdf.pages[0].chars if c["size"] > 50]
+    assert "".join(c["text"] for c in watermark) == "DỰ THẢO"
+    assert all(c["matrix"][1] > 0.5 for c in watermark), "the watermark runs diagonally"
+    assert "Số: /BHXH-QLT" in " ".join(text.split())
+    assert "Mã:" not in text, "a draft has no verification code"
+    draft.refresh_from_db()
+    assert not draft.pdf and draft.number is None
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/x.png", "https://example.com/x.css", "file:///etc/passwd"])
+def test_the_fetcher_refuses_anything_but_our_static_files(url):
+    with pytest.raises(ResourceRefused):
+        StaticOnlyFetcher().fetch(url)
+
+
+def test_a_remote_image_in_the_html_is_never_requested():
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the standard library's name
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        rendering.render_html(f'<p>x</p><img src="http://127.0.0.1:{port}/beacon.png">')
+    finally:
+        server.shutdown()
+    assert hits == []
+
+
+@pytest.mark.django_db
+def test_the_distribution_list_follows_the_rules(draft):
+    assert draft.distribution_lines() == ["Lưu: VT, QLT"], "no addressees, no “Như trên”"
+    group = make_group(1, name="BHXH cơ sở", label="BHXH các quận, huyện, thị xã")
+    draft.groups.add(group)
+    draft.extra_distribution = "Giám đốc (để b/c)\n\n"
+    assert draft.distribution_lines() == ["Như trên", "Giám đốc (để b/c)", "Lưu: VT, QLT"]
+    draft.addressees = "Công an thành phố Hà Nội"
+    assert draft.distribution_lines() == [
+        "Như trên", "BHXH các quận, huyện, thị xã", "Giám đốc (để b/c)", "Lưu: VT, QLT",
+    ]  # fmt: skip
