@@ -8,6 +8,7 @@ existing organisations being matched by their codes in one query per chunk. File
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -20,6 +21,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
+from email_validator.syntax import validate_email_local_part
 
 from recipients.columns import CODE_COLUMNS, COLUMNS, HEADERS, header_key
 from recipients.models import (
@@ -199,7 +201,7 @@ def clean_emails(cell: str) -> tuple[list[str], list[str]]:
         if not address or address in addresses:
             continue
         try:
-            validate_email(address, check_deliverability=False)
+            check_address(address)
             addresses.append(address)
         except EmailNotValidError as exc:
             errors.append(_("“%(address)s” is not a valid email address: %(reason)s") % {
@@ -207,6 +209,25 @@ def clean_emails(cell: str) -> tuple[list[str], list[str]]:
     if not addresses and not errors:
         errors.append(_("At least one email address is required."))
     return addresses, errors
+
+
+def check_address(address: str) -> None:
+    """Raise EmailNotValidError unless the address's syntax is valid (no DNS look-up).
+
+    email-validator's full check costs ~90 µs, mostly on the domain, and a directory has few domains: the domain is
+    checked once (cached) and the local part on its own. Unusual addresses take the full check.
+    """
+    local, at, domain = address.rpartition("@")
+    if not at or '"' in address or "@" in local or len(local) > 64 or len(address) > 254:
+        validate_email(address, check_deliverability=False)
+        return
+    check_domain(domain)
+    validate_email_local_part(local)
+
+
+@functools.lru_cache(maxsize=10_000)
+def check_domain(domain: str) -> None:
+    validate_email(f"postmaster@{domain}", check_deliverability=False)
 
 
 def parse_date(value) -> datetime.date | None:
@@ -255,6 +276,12 @@ def read_header(rows: Iterator[list], default_kind: str) -> tuple[list[str], lis
     return header, ignored
 
 
+def row_keys(row: CleanRow) -> list[tuple[str, str]]:
+    """Return what identifies the row's organisation: its codes, or its kind and name when it has none."""
+    keys = [(column, row.fields[column]) for column in CODE_COLUMNS if row.fields.get(column)]
+    return keys or [("name", f"{row.fields['kind']}:{row.fields['name'].lower()}")]
+
+
 def chunks(iterable: Iterable, size: int) -> Iterator[list]:
     iterator = iter(iterable)
     while chunk := list(islice(iterator, size)):
@@ -291,9 +318,7 @@ class DirectoryImport:
 
     def is_first_in_file(self, row: CleanRow) -> bool:
         """Return False (and record an error) when an earlier row of the file has the same code or name."""
-        keys = [(column, row.fields[column]) for column in CODE_COLUMNS if row.fields.get(column)]
-        if not keys:
-            keys = [("name", f"{row.fields['kind']}:{row.fields['name'].lower()}")]
+        keys = row_keys(row)
         for key in keys:
             if key in self.seen:
                 message = _("Duplicate of row %(row)d (same %(column)s).") % {"row": self.seen[key], "column": key[0]}
@@ -305,7 +330,7 @@ class DirectoryImport:
     def write_chunk(self, rows: list[CleanRow]) -> None:
         """Match the chunk's rows against the database, then create and update in bulk."""
         existing = self.lookup(rows)
-        emails = self.existing_emails([org.pk for org in existing])
+        emails = self.existing_emails({org.pk for orgs in existing.values() for org in orgs})
         to_create, to_update, new_emails, kept = [], [], {}, []
         for row in rows:
             org = self.match(row, existing)
@@ -338,8 +363,11 @@ class DirectoryImport:
             name = row.fields.get("name", "")
             self.summary.preview.append({"row": row.row, "action": action, "name": name, "changes": changes})
 
-    def lookup(self, rows: list[CleanRow]) -> list[Organization]:
-        """Return the organisations that share a code (or, for rows without codes, name and kind) with a row."""
+    def lookup(self, rows: list[CleanRow]) -> dict[tuple[str, str], list[Organization]]:
+        """Return the organisations that share a code (or, for rows without codes, name and kind) with a row.
+
+        They are indexed like the rows' keys: ("tax_code", "0100000001") or ("name", "employer:công ty a").
+        """
         query = Q(pk__in=[])
         for column in CODE_COLUMNS:
             values = {row.fields[column] for row in rows if row.fields.get(column)}
@@ -349,9 +377,15 @@ class DirectoryImport:
         if codeless:
             kinds = {row.fields["kind"] for row in codeless}
             query |= Q(kind__in=kinds, name_lower__in={row.fields["name"].lower() for row in codeless})
-        return list(Organization.objects.annotate(name_lower=Lower("name")).filter(query))
+        found: dict[tuple[str, str], list[Organization]] = {}
+        for org in Organization.objects.annotate(name_lower=Lower("name")).filter(query):
+            for column in CODE_COLUMNS:
+                if getattr(org, column):
+                    found.setdefault((column, getattr(org, column)), []).append(org)
+            found.setdefault(("name", f"{org.kind}:{org.name.lower()}"), []).append(org)
+        return found
 
-    def existing_emails(self, ids: list[int]) -> dict[int, list[str]]:
+    def existing_emails(self, ids: set[int]) -> dict[int, list[str]]:
         """Return each organisation's addresses, primary first then in the order they were added."""
         emails: dict[int, list[str]] = {}
         rows = OrganizationEmail.objects.filter(organization_id__in=ids).order_by("organization_id", "-primary", "pk")
@@ -359,14 +393,9 @@ class DirectoryImport:
             emails.setdefault(org_id, []).append(address)
         return emails
 
-    def match(self, row: CleanRow, existing: list[Organization]) -> Organization | None | bool:
+    def match(self, row: CleanRow, existing: dict[tuple[str, str], list[Organization]]) -> Organization | None | bool:
         """Return the organisation the row updates, None for a new one, or False after recording an error."""
-        codes = [(column, row.fields[column]) for column in CODE_COLUMNS if row.fields.get(column)]
-        if codes:
-            found = {org.pk: org for org in existing for column, value in codes if getattr(org, column) == value}
-        else:
-            name = row.fields["name"].lower()
-            found = {org.pk: org for org in existing if org.kind == row.fields["kind"] and org.name.lower() == name}
+        found = {org.pk: org for key in row_keys(row) for org in existing.get(key, [])}
         if len(found) > 1:
             names = "; ".join(sorted(org.name for org in found.values()))
             message = _("Matches several organisations already in the directory: %(names)s.") % {"names": names}
