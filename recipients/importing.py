@@ -276,6 +276,11 @@ def read_header(rows: Iterator[list], default_kind: str) -> tuple[list[str], lis
     return header, ignored
 
 
+def changed_fields(org: Organization, fields: dict) -> dict:
+    """Return the fields the row changes; an empty code cell keeps the code (codes identify, they are not cleared)."""
+    return {k: v for k, v in fields.items() if getattr(org, k) != v and (v or k not in CODE_COLUMNS)}
+
+
 def row_keys(row: CleanRow) -> list[tuple[str, str]]:
     """Return what identifies the row's organisation: its codes, or its kind and name when it has none."""
     keys = [(column, row.fields[column]) for column in CODE_COLUMNS if row.fields.get(column)]
@@ -342,7 +347,7 @@ class DirectoryImport:
                 to_create.append((row, Organization(**{"level": "city", **row.fields})))
                 self.count("created", row, row.fields)
                 continue
-            changes = {k: v for k, v in row.fields.items() if getattr(org, k) != v}
+            changes = changed_fields(org, row.fields)
             emails_changed = emails.get(org.pk, []) != row.emails
             if changes or emails_changed:
                 for key, value in changes.items():
