@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from pathlib import PurePath
 
@@ -27,10 +28,25 @@ from recipients.tabular import ImportFileError
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 PENDING_DIR = "imports/pending"
+PENDING_MAX_AGE = 3600  # seconds a preview can be confirmed
+TOKEN_SALT = "directory-import"
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def discard_stale_uploads() -> None:
+    """Delete the files of previews nobody confirmed within PENDING_MAX_AGE."""
+    try:
+        _dirs, files = default_storage.listdir(PENDING_DIR)
+    except FileNotFoundError:
+        return
+    cutoff = timezone.now() - datetime.timedelta(seconds=PENDING_MAX_AGE)
+    for name in files:
+        path = f"{PENDING_DIR}/{name}"
+        if default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
 
 
 class ImportForm(forms.Form):
@@ -88,18 +104,22 @@ class DirectoryImportAdminMixin:
         except ImportFileError as exc:
             form.add_error("file", str(exc))
             return self.render_import(request, {"form": form})
-        stored = default_storage.save(
-            f"{PENDING_DIR}/{uuid.uuid4().hex}{PurePath(upload.name).suffix}", ContentFile(data)
-        )
-        token = signing.dumps({"path": stored, "name": upload.name, **options}, salt="directory-import")
-        can_write = options["valid_only"] or not summary.errors
-        context = {"summary": summary, "token": token, "filename": upload.name, "can_write": can_write, **options}
+        context = {
+            "summary": summary,
+            "filename": upload.name,
+            "can_write": options["valid_only"] or not summary.errors,
+        }
+        if context["can_write"]:
+            discard_stale_uploads()
+            name = f"{PENDING_DIR}/{uuid.uuid4().hex}{PurePath(upload.name).suffix}"
+            stored = default_storage.save(name, ContentFile(data))
+            context["token"] = signing.dumps({"path": stored, "name": upload.name, **options}, salt=TOKEN_SALT)
         return self.render_import(request, context)
 
     def confirm_import(self, request: HttpRequest) -> HttpResponse:
         """Import the file kept aside at preview (the signed token says which, with its options)."""
         try:
-            job = signing.loads(request.POST["confirm"], salt="directory-import", max_age=3600)
+            job = signing.loads(request.POST["confirm"], salt=TOKEN_SALT, max_age=PENDING_MAX_AGE)
         except signing.BadSignature:
             messages.error(request, _("The preview has expired; upload the file again."))
             return redirect("admin:recipients_organization_import")

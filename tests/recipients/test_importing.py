@@ -86,7 +86,11 @@ def test_it_leaves_columns_missing_from_the_file_as_they_are():
 
 
 def test_several_addresses_in_a_cell_are_split_trimmed_lowercased_and_the_first_is_primary():
-    run(csv_bytes([employer(1, emails=" NhanSu@Example.COM ;ketoan@example.com,  giamdoc@example.com; nhansu@example.com")]))
+    run(
+        csv_bytes(
+            [employer(1, emails=" NhanSu@Example.COM ;ketoan@example.com,  giamdoc@example.com; nhansu@example.com")]
+        )
+    )
     org = Organization.objects.get()
     assert org.primary_email == "nhansu@example.com"
     assert sorted(org.emails.values_list("address", flat=True)) == [
@@ -144,7 +148,11 @@ def test_ten_thousand_rows_import_and_reimport_unchanged():
         ({"bhxh_code": "B" * 21}, "bhxh_code", "Too long: 21 characters, at most 20."),
         ({"tax_code": "01-2345"}, "tax_code", "A tax code has 10 digits"),
         ({"valid_from": "30/02/2025"}, "valid_from", "“30/02/2025” is not a date"),
-        ({"valid_from": "2025-07-01", "valid_to": "2025-06-30"}, "valid_to", "The end of validity is before its start."),
+        (
+            {"valid_from": "2025-07-01", "valid_to": "2025-06-30"},
+            "valid_to",
+            "The end of validity is before its start.",
+        ),
     ],
 )
 def test_each_bad_value_is_reported_on_its_row_and_nothing_is_written(override, column, message):
