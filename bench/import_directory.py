@@ -61,7 +61,7 @@ def good_row(i: int, rnd: random.Random) -> list[str]:
     address = f"Số {rnd.randint(1, 300)} phố {rnd.choice(NAMES)}, {area}, Hà Nội"
     phone = f"024 3{rnd.randint(0, 9999999):07d}"
     tags = "fdi" if rnd.random() < 0.05 else ""
-    return [name, "employer", "city", area, f"{CODE_PREFIX}{i:07d}", f"01{i:08d}", emails, phone, address, tags]
+    return [name, "employer", "city", area, f"{CODE_PREFIX}{i:07d}", f"8{i:09d}", emails, phone, address, tags]
 
 
 def spoil(row: list[str], i: int) -> list[str]:
@@ -72,7 +72,7 @@ def spoil(row: list[str], i: int) -> list[str]:
     elif mistake == 1:
         row[1] = "doanh nghiep tu nhan"
     elif mistake == 2:
-        row[5] = f"01{i - 1:08d}"  # the previous row's tax code: a duplicate in the file
+        row[5] = f"8{i - 1:09d}"  # the previous row's tax code: a duplicate in the file
     elif mistake == 3:
         row[0] = "Công ty " + "rất dài " * 40
     elif mistake == 4:

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from email_validator import EmailNotValidError, validate_email
 from email_validator.syntax import validate_email_local_part
 
@@ -43,6 +44,8 @@ TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")
 EMAIL_SEPARATORS = re.compile(r"[;,\s]+")
 TRUE_WORDS = {"1", "yes", "true", "x", "có", "co"}
 FALSE_WORDS = {"0", "no", "false", "không", "khong"}
+UNKNOWN_KIND = gettext_lazy("Unknown kind “%(value)s”; use one of: %(choices)s.")
+UNKNOWN_LEVEL = gettext_lazy("Unknown level “%(value)s”; use one of: %(choices)s.")
 FIELD_COLUMNS = [c.key for c in COLUMNS if c.key != "emails"]
 ALIASES = {
     "kind": {"bhxh cơ sở": "bhxh", "công an": "police", "ubnd": "committee", "sở": "department",
@@ -152,13 +155,9 @@ class RowValidator:
 
     def clean_text(self, key: str, text: str) -> str:
         if key == "kind" and text:
-            return self.pick(self.kinds, text, _("Unknown kind “%(value)s”; use one of: %(choices)s."))
+            return self.pick(self.kinds, text, UNKNOWN_KIND)
         if key == "level":
-            return (
-                self.pick(self.levels, text, _("Unknown level “%(value)s”; use one of: %(choices)s."))
-                if text
-                else "city"
-            )
+            return self.pick(self.levels, text, UNKNOWN_LEVEL) if text else "city"
         if key == "tax_code" and text and not TAX_CODE.match(text):
             raise ValueError(_("A tax code has 10 digits, or 10 digits, a hyphen and 3 digits (“%(value)s”).") % {
                 "value": text})  # fmt: skip
@@ -166,7 +165,8 @@ class RowValidator:
             return text.upper()
         return normalize_tags(text) if key == "tags" else text
 
-    def pick(self, accepted: dict[str, str], text: str, message: str) -> str:
+    def pick(self, accepted: dict[str, str], text: str, message) -> str:
+        """Return the code of a choice written any accepted way, or raise ValueError with `message`."""
         value = accepted.get(header_key(text))
         if value is None:
             choices = ", ".join(sorted(set(accepted.values())))
