@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from recipients.columns import COLUMN_KEYS
 from recipients.import_admin import PENDING_DIR
-from recipients.models import Organization, Suppression
+from recipients.models import Organization, RecipientGroup, Suppression
+from recipients.seed import seed_directory
 from tests.recipients.conftest import csv_bytes, employer
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +101,16 @@ def test_the_clerk_lifts_a_suppression_with_a_reason(clerk_client, clerk):
     suppression.refresh_from_db()
     assert suppression.lifted_by == clerk and suppression.lifted_reason == "Đơn vị đã sửa hộp thư"
     assert not Suppression.objects.active().exists()
+
+
+def test_the_directory_pages_show_the_import_export_buttons_and_group_rules(clerk_client):
+    seed_directory()
+    changelist = clerk_client.get(reverse("admin:recipients_organization_changelist") + "?kind__exact=committee")
+    html = changelist.content.decode()
+    assert reverse(IMPORT_URL) in html and "/export/xlsx/?kind__exact=committee" in html
+
+    groups = clerk_client.get(reverse("admin:recipients_recipientgroup_changelist")).content.decode()
+    assert "kind=committee, level=commune" in groups
+    group = RecipientGroup.objects.get(name="UBND")
+    assert clerk_client.get(reverse("admin:recipients_recipientgroup_change", args=[group.pk])).status_code == 200
+    assert clerk_client.get(reverse("admin:recipients_suppression_changelist") + "?status=active").status_code == 200
