@@ -273,3 +273,13 @@ def test_an_xlsx_with_numbers_and_dates_in_cells_imports():
 
 def csv_text_of(rows: list[dict]) -> str:
     return csv_bytes(rows).decode()
+
+
+def test_a_database_refusal_rolls_everything_back_with_a_message(monkeypatch):
+    import recipients.importing as importing
+
+    real = importing.insert_emails
+    monkeypatch.setattr(importing, "insert_emails", lambda rows: real(rows + rows[:1]))  # a duplicate address row
+    with pytest.raises(ImportFileError, match="The database refused the import, nothing was written"):
+        run(csv_bytes([employer(1), employer(2)]))
+    assert not Organization.objects.exists()
