@@ -1,7 +1,7 @@
 """Benchmark: import a realistic 100,000-row employer file (with some bad rows) into the directory.
 
 Prints JSON lines: the import of the new file ("valid rows only", so the bad rows are reported and the rest written),
-a re-import of the same file (every row matched by code), and a baseline: django-import-export's ModelResource on
+a re-import of the same file (every row matched by code), the same rows as XLSX, and a baseline: django-import-export's ModelResource on
 2,000 rows of the same file (dry run), to show why the import does not use its per-row pipeline.
 Run with DATABASE_URL pointing at a migrated PostgreSQL database; the rows it writes are deleted at the end.
 """
@@ -26,6 +26,7 @@ django.setup()
 
 import csv  # noqa: E402
 
+import openpyxl  # noqa: E402
 import tablib  # noqa: E402
 from import_export import resources  # noqa: E402
 
@@ -93,6 +94,16 @@ def write_file(path: Path, rows: int) -> None:
             writer.writerow(spoil(row, i) if i % BAD_EVERY == 0 else row)
 
 
+def write_xlsx(csv_path: Path, path: Path) -> None:
+    """Write the same rows as an Excel workbook."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("directory")
+    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append(row)
+    workbook.save(path)
+
+
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -149,6 +160,10 @@ def main() -> None:
         try:
             print(json.dumps(measure(f"import {ROWS} new employers (CSV UTF-8, valid rows only)", path)), flush=True)
             print(json.dumps(measure(f"re-import the same {ROWS} rows (all matched by code)", path)), flush=True)
+            Organization.objects.filter(bhxh_code__startswith=CODE_PREFIX).delete()
+            xlsx = Path(tmp) / "employers.xlsx"
+            write_xlsx(path, xlsx)
+            print(json.dumps(measure(f"import {ROWS} new employers (XLSX, valid rows only)", xlsx)), flush=True)
             Organization.objects.filter(bhxh_code__startswith=CODE_PREFIX).delete()
             print(json.dumps(baseline(path)), flush=True)
         finally:

@@ -1,8 +1,10 @@
 """Import the directory from a CSV or XLSX file: validate every row, then write in bulk, all or nothing.
 
-django-import-export's per-row resource pipeline was measured at well under the 100,000-rows-in-60-seconds target
-(see bench/import_directory.py), so rows are validated here and written with bulk_create/bulk_update in chunks,
-existing organisations being matched by their codes in one query per chunk. Files are read by `recipients.tabular`.
+django-import-export's per-row resource pipeline runs at about 300-400 rows/s here (bench/import_directory.py measures
+it as the baseline: some 4-5 minutes for 100,000 rows), so rows are validated here and written in chunks: existing
+organisations are matched by their codes in one query per chunk, changed ones saved with bulk_update, new ones and their
+addresses copied in with PostgreSQL COPY (bulk_create on other databases). The whole run is one transaction, rolled
+back when a row has an error (unless "valid rows only") or for a dry run. Files are read by `recipients.tabular`.
 """
 
 from __future__ import annotations

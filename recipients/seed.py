@@ -107,7 +107,7 @@ def seed_groups(offices: list[Organization], police: Organization) -> None:
     partial = f"Danh sách cấp xã chưa đầy đủ: {len(COMMUNES)}/{COMMUNES_TOTAL} đơn vị (nhãn “{PARTIAL_TAG}”)."
     group("BHXH cơ sở", "BHXH các quận, huyện, thị xã", offices)
     group("Công an", "Công an thành phố Hà Nội", [police])
-    group("UBND", "UBND thành phố, các quận, huyện, thị xã (đến 30/6/2025) và các phường, xã (từ 1/7/2025)",
+    group("UBND", "UBND các cấp trên địa bàn thành phố",
           description=partial, kind=kind.PEOPLES_COMMITTEE)  # fmt: skip
     group("UBND quận, huyện, thị xã", "UBND các quận, huyện, thị xã", kind=kind.PEOPLES_COMMITTEE, level=level.DISTRICT)
     group("UBND phường, xã", "UBND các phường, xã", description=partial, kind=kind.PEOPLES_COMMITTEE,
