@@ -383,7 +383,9 @@ class DirectoryImport:
         codeless = [row for row in rows if not any(row.fields.get(column) for column in CODE_COLUMNS)]
         if codeless:
             kinds = {row.fields["kind"] for row in codeless}
-            query |= Q(kind__in=kinds, name_lower__in={row.fields["name"].lower() for row in codeless})
+            names = {row.fields["name"] for row in codeless}
+            # Exact names too: SQLite's LOWER() (and PostgreSQL's under the C locale) lowers ASCII letters only.
+            query |= Q(kind__in=kinds) & (Q(name__in=names) | Q(name_lower__in={name.lower() for name in names}))
         found: dict[tuple[str, str], list[Organization]] = {}
         for org in Organization.objects.annotate(name_lower=Lower("name")).filter(query):
             for column in CODE_COLUMNS:
