@@ -168,11 +168,11 @@ class RowValidator:
                 "value": text})  # fmt: skip
         if key in ("bhxh_code", "agency_code"):
             return text.upper()
-        return normalize_tags(text) if key == "tags" else text
+        return normalize_tags(text) if key == "tags" and text else text
 
     def pick(self, accepted: dict[str, str], text: str, message) -> str:
         """Return the code of a choice written any accepted way, or raise ValueError with `message`."""
-        value = accepted.get(header_key(text))
+        value = accepted.get(text) or accepted.get(header_key(text))
         if value is None:
             choices = ", ".join(sorted(set(accepted.values())))
             raise ValueError(message % {"value": text, "choices": choices})
