@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.db import models
 from django.db.models import Q
@@ -26,7 +27,17 @@ class OrganizationLevel(models.TextChoices):
     COMMUNE = "commune", _("Commune")
 
 
+def normalize_tags(text: str) -> str:
+    """Return tags split on commas or semicolons, trimmed, lower-cased, de-duplicated and sorted."""
+    tags = {tag.strip().lower() for tag in re.split(r"[,;]", text or "")}
+    return ", ".join(sorted(tag for tag in tags if tag))
+
+
 class OrganizationQuerySet(models.QuerySet):
+    def tagged(self, tag: str) -> OrganizationQuerySet:
+        """Return the organisations carrying `tag` (a whole tag, not a substring of one)."""
+        return self.filter(tags__iregex=rf"(^|, ){re.escape(tag.strip().lower())}(,|$)")
+
     def valid_on(self, day: datetime.date) -> OrganizationQuerySet:
         """Return the organisations that exist on `day` (validity dates are inclusive)."""
         return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day)).filter(
@@ -54,6 +65,10 @@ class Organization(models.Model):
     active = models.BooleanField(_("active"), default=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    # Directory: free tags that rule-based groups select on, stored normalised as "tag-a, tag-b".
+    tags = models.CharField(
+        _("tags"), max_length=255, blank=True, help_text=_("Comma-separated, e.g. “fdi, large-employer”.")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -63,6 +78,7 @@ class Organization(models.Model):
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["name"]
+        indexes = [models.Index(fields=["kind", "name"], name="org_kind_name_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["agency_code"], condition=~Q(agency_code=""), name="org_agency_code_unique"
@@ -72,6 +88,10 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.tags = normalize_tags(self.tags)
+        super().save(*args, **kwargs)
 
     @property
     def primary_email(self) -> str:
@@ -111,6 +131,11 @@ class RecipientGroup(models.Model):
         help_text=_("Printed on dispatches instead of every member, e.g. “BHXH các quận, huyện, thị xã”."),
     )
     members = models.ManyToManyField(Organization, related_name="groups", blank=True, verbose_name=_("members"))
+    # Directory: a rule selects every organisation matching all the criteria set, on the day it is evaluated.
+    rule_kind = models.CharField(_("rule: kind"), max_length=20, choices=OrganizationKind.choices, blank=True)
+    rule_level = models.CharField(_("rule: level"), max_length=10, choices=OrganizationLevel.choices, blank=True)
+    rule_area = models.CharField(_("rule: area"), max_length=100, blank=True)
+    rule_tag = models.CharField(_("rule: tag"), max_length=50, blank=True)
 
     class Meta:
         verbose_name = _("recipient group")
@@ -120,9 +145,33 @@ class RecipientGroup(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def organizations(self) -> OrganizationQuerySet:
-        """Return the group's members as a queryset."""
-        return Organization.objects.filter(groups=self)
+    @property
+    def has_rule(self) -> bool:
+        return bool(self.rule_kind or self.rule_level or self.rule_area or self.rule_tag)
+
+    def rule(self) -> dict[str, str]:
+        """Return the criteria that are set, e.g. {"kind": "committee", "level": "commune"}."""
+        rule = {"kind": self.rule_kind, "level": self.rule_level, "area": self.rule_area, "tag": self.rule_tag}
+        return {key: value for key, value in rule.items() if value}
+
+    def rule_matches(self) -> OrganizationQuerySet:
+        """Return the organisations the rule selects (none when no criterion is set)."""
+        if not self.has_rule:
+            return Organization.objects.none()
+        matches = Organization.objects.all()
+        for key, value in self.rule().items():
+            matches = matches.tagged(value) if key == "tag" else matches.filter(**{f"{key}__iexact": value})
+        return matches
+
+    def organizations(self, day: datetime.date | None = None) -> OrganizationQuerySet:
+        """Return the static members and the rule's matches that are reachable on `day` (today by default)."""
+        selected = Q(pk__in=self.members.values("pk")) | Q(pk__in=self.rule_matches().values("pk"))
+        return Organization.objects.reachable(day).filter(selected)
+
+    def snapshot(self, day: datetime.date) -> dict:
+        """Return what the group is and whom it selects on `day`, for the record kept at issue."""
+        ids = sorted(self.organizations(day).values_list("pk", flat=True))
+        return {"id": self.pk, "name": self.name, "label": self.label, "rule": self.rule(), "organizations": ids}
 
 
 class SuppressionReason(models.TextChoices):
@@ -165,3 +214,10 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+    def lift(self, user, reason: str) -> None:
+        """Lift the suppression so the address can be sent to again, keeping who lifted it and why."""
+        if not reason.strip():
+            raise ValueError(_("A reason is required to lift a suppression."))
+        self.lifted_at, self.lifted_by, self.lifted_reason = timezone.now(), user, reason.strip()
+        self.save(update_fields=["lifted_at", "lifted_by", "lifted_reason"])

@@ -134,6 +134,8 @@ class Dispatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by")
     )
+    # Directory: the groups' rules and the organisations they selected, evaluated when the dispatch was issued.
+    targets_snapshot = models.JSONField(_("targets at issue"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -216,10 +218,21 @@ class Dispatch(models.Model):
 
     # --- Who receives ----------------------------------------------------------------------
     def target_organizations(self):
-        """Return the reachable organisations targeted directly or through a group."""
+        """Return the organisations reachable on the issue day, targeted directly or through a group's members/rule."""
         day = self.issued_date or timezone.localdate()
-        targeted = Q(groups__in=self.groups.all()) | Q(pk__in=self.organizations.all())
-        return Organization.objects.reachable(day).filter(targeted).distinct()
+        targeted = Q(pk__in=self.organizations.all())
+        for group in self.groups.all():
+            targeted |= Q(pk__in=group.organizations(day).values("pk"))
+        return Organization.objects.reachable(day).filter(targeted)
+
+    def record_targets(self) -> None:
+        """Keep in `targets_snapshot` whom the groups and direct choices selected on the issue day."""
+        day = self.issued_date or timezone.localdate()
+        self.targets_snapshot = {
+            "day": day.isoformat(),
+            "groups": [group.snapshot(day) for group in self.groups.all()],
+            "organizations": sorted(self.target_organizations().values_list("pk", flat=True)),
+        }
 
     def recipient_addresses(self):
         """Return (organisation id, organisation name, address) rows, one per distinct address."""
@@ -246,6 +259,7 @@ class Dispatch(models.Model):
             self.series = Series.SECRET if self.is_secret else Series.REGULAR
             self.number = RegisterCounter.take_next(self.issuer_id, self.year, self.series)
             self.status = DispatchStatus.ISSUED
+            self.record_targets()
             self.finalize_document()
             self.save()
             if not self.is_secret:

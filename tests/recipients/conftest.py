@@ -1,0 +1,73 @@
+"""Helpers that build directory spreadsheets the way Excel and other offices produce them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+
+import openpyxl
+import pytest
+
+HEADER = ["name", "kind", "level", "area", "bhxh_code", "tax_code", "emails", "phone", "valid_from", "valid_to"]
+TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def employer(i: int, **overrides) -> dict:
+    row = {
+        "name": f"Công ty TNHH Thương mại Hồng Hà {i}",
+        "kind": "employer",
+        "level": "city",
+        "area": "Đống Đa",
+        "bhxh_code": f"TB{i:05d}X",
+        "tax_code": f"01{i:08d}",
+        "emails": f"nhansu{i}@honghà{i % 7}.example.com".replace("à", "a"),
+        "phone": "024 3800 0000",
+    }
+    return {**row, **overrides}
+
+
+def csv_text(rows: list[dict], header: list[str] = HEADER, delimiter: str = ",") -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([row.get(key, "") for key in header] for row in rows)
+    return buffer.getvalue()
+
+
+def csv_bytes(rows: list[dict], header: list[str] = HEADER, encoding: str = "utf-8", delimiter: str = ",") -> bytes:
+    return csv_text(rows, header, delimiter).encode(encoding)
+
+
+def xlsx_bytes(rows: list[list]) -> bytes:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Encode as Windows-1258 does: precomposed vowels where the code page has them, tone marks combining."""
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out.append(ch.encode("cp1258"))
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONE_MARKS))
+            out.append((base + "".join(c for c in parts if c in TONE_MARKS)).encode("cp1258"))
+    return b"".join(out)
+
+
+@pytest.fixture
+def import_file(tmp_path):
+    """Write bytes to a file in the test's folder and return its path."""
+
+    def write(data: bytes, name: str = "directory.csv"):
+        path = tmp_path / name
+        path.write_bytes(data)
+        return path
+
+    return write
