@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from notices.admin import dispatch, issuers  # noqa: F401  (registers the model admins)
+from notices.admin import audit, dispatch, issuers  # noqa: F401  (registers the model admins)
