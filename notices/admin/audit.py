@@ -354,7 +354,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("object"))
     def object_link(self, event: AuditEvent) -> str:
-        if event.object_type in ("notices.dispatch", "notices.outgoingregister") and event.object_id:
+        if event.object_type == "notices.dispatch" and event.object_id:
             url = reverse("admin:notices_dispatch_change", args=[event.object_id])
             return format_html('<a href="{}">{}</a>', url, event.object_repr)
         return event.object_repr

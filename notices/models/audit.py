@@ -28,7 +28,7 @@ class AuditEventQuerySet(models.QuerySet):
 
     def for_object(self, obj: models.Model) -> AuditEventQuerySet:
         """Return the events about one object."""
-        return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        return self.filter(object_type=obj._meta.concrete_model._meta.label_lower, object_id=str(obj.pk))
 
 
 def normalise(details: dict | None) -> dict:
