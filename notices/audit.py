@@ -64,7 +64,11 @@ def object_fields(obj) -> dict:
     if obj is None:
         return {"object_type": "", "object_id": "", "object_repr": ""}
     if isinstance(obj, Model):
-        return {"object_type": obj._meta.concrete_model._meta.label_lower, "object_id": str(obj.pk or ""), "object_repr": str(obj)[:255]}
+        return {
+            "object_type": obj._meta.concrete_model._meta.label_lower,
+            "object_id": str(obj.pk or ""),
+            "object_repr": str(obj)[:255],
+        }
     return {"object_type": "", "object_id": "", "object_repr": str(obj)[:255]}
 
 

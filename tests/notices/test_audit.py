@@ -100,7 +100,9 @@ def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(chain, trigger_o
     forged.details = {"n": 99}
     forged.hash = forged.compute_hash()
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE notices_auditevent SET details = %s, hash = %s WHERE seq = 3", ['{"n": 99}', forged.hash])
+        cursor.execute(
+            "UPDATE notices_auditevent SET details = %s, hash = %s WHERE seq = 3", ['{"n": 99}', forged.hash]
+        )
     with pytest.raises(CommandError, match=r"event #4: its previous hash"):
         verify()
 

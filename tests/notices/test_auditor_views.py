@@ -56,10 +56,10 @@ def test_the_register_shows_the_decree_columns(client, sent, auditor):
 def test_exports_escape_formulas_and_are_audited(client, sent, auditor):
     client.force_login(auditor)
     rows = read_csv(client.get(reverse("admin:notices_outgoingregister_export", args=["csv"]) + "?status__exact=sent"))
-    assert rows[1][2] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[1][2] == '\'=HYPERLINK("http://evil")'
     response = client.get(reverse("admin:notices_outgoingregister_export", args=["xlsx"]))
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
-    assert sheet.cell(row=2, column=3).value == "'=HYPERLINK(\"http://evil\")"
+    assert sheet.cell(row=2, column=3).value == '\'=HYPERLINK("http://evil")'
     exports = AuditEvent.objects.filter(action="export", actor=auditor).order_by("seq")
     assert [e.details["format"] for e in exports] == ["csv", "xlsx"]
     assert exports[0].details["filters"] == {"status__exact": "sent"}
@@ -116,7 +116,9 @@ def test_the_register_entry_shows_the_dispatch_history(client, sent, drafter, ap
 def test_admin_changes_to_any_model_are_audited(client, issuer):
     admin_user = make_user("quantri", roles.ADMINISTRATOR)
     client.force_login(admin_user)
-    response = client.post(reverse("admin:notices_draftingunit_add"), {"issuer": issuer.pk, "name": "Văn phòng", "abbreviation": "VP"})
+    response = client.post(
+        reverse("admin:notices_draftingunit_add"), {"issuer": issuer.pk, "name": "Văn phòng", "abbreviation": "VP"}
+    )
     assert response.status_code == 302
     org = Organization.objects.create(name="Công an phường Ba Đình", kind="police", level="commune")
     client.post(reverse("admin:recipients_organization_delete", args=[org.pk]), {"post": "yes"})
