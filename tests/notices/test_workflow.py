@@ -8,7 +8,7 @@ from django.utils import timezone
 from notices import roles
 from notices.models import AuditEvent, Dispatch, DispatchStatus
 from notices.models.workflow import WorkflowError
-from tests.conftest import approve, make_group, make_user
+from tests.conftest import make_group, make_user
 
 pytestmark = pytest.mark.django_db
 
