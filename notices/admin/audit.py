@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.formats import date_format
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.timezone import localtime
@@ -24,19 +23,10 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from notices import audit, exports
+from notices.admin.paging import CappedCountPaginator
 from notices.models import AuditEvent, Delivery, Dispatch, OutgoingRegister, RecallNotice, SendRecord
-from notices.models.workflow import has_role_permission
+from notices.models.workflow import FROZEN_STATUSES, has_role_permission
 from recipients.models import Organization
-
-
-class CappedCountPaginator(Paginator):
-    """Count at most `cap` + 1 rows: page links stop there, and a million-row table is never counted."""
-
-    cap = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -44,6 +34,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     paginator = CappedCountPaginator
     show_full_result_count = False
+    list_per_page = 50
     change_list_template = "admin/notices/export_change_list.html"
     export_name = "export"
 
@@ -90,9 +81,31 @@ def delivery_count(**filters) -> Coalesce:
     return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
 
 
-def first_sent():
-    rows = Delivery.objects.filter(dispatch=OuterRef("pk"), sent_at__isnull=False).order_by().values("dispatch")
-    return Subquery(rows.annotate(first=Min("sent_at")).values("first"))
+def first_sent() -> Subquery:
+    """Return when the dispatch's first email left, read from the (dispatch, sent_at) index."""
+    rows = Delivery.objects.filter(dispatch=OuterRef("pk"), sent_at__isnull=False).order_by("sent_at")
+    return Subquery(rows.values("sent_at")[:1])
+
+
+def with_delivery_stats(queryset):
+    """Return the dispatches with their copies, acknowledged copies and first sending time."""
+    return queryset.annotate(
+        copies=delivery_count(), acknowledged=delivery_count(acknowledged_at__isnull=False), sent_on=first_sent()
+    )
+
+
+class RegisterChangeList(ChangeList):
+    """Compute the delivery figures for the shown page only: a million deliveries are never aggregated at once."""
+
+    def get_results(self, request) -> None:
+        super().get_results(request)
+        rows = list(self.result_list)
+        stats = {d.pk: d for d in with_delivery_stats(Dispatch.objects.filter(pk__in=[r.pk for r in rows]))}
+        for row in rows:
+            row.copies, row.acknowledged, row.sent_on = (
+                stats[row.pk].copies, stats[row.pk].acknowledged, stats[row.pk].sent_on,
+            )  # fmt: skip
+        self.result_list = rows
 
 
 @admin.register(OutgoingRegister)
@@ -113,9 +126,16 @@ class OutgoingRegisterAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         issued = super().get_queryset(request).filter(number__isnull=False)
-        return issued.annotate(
-            copies=delivery_count(), acknowledged=delivery_count(acknowledged_at__isnull=False), sent_on=first_sent()
+        replacements = Dispatch.objects.filter(status__in=FROZEN_STATUSES).select_related("issuer", "drafting_unit")
+        issued = issued.select_related(
+            "issuer", "drafting_unit", "signer", "replaces__issuer", "replaces__drafting_unit"
+        ).prefetch_related(
+            Prefetch("replacements", queryset=replacements.order_by("issued_at"), to_attr="issued_replacements")
         )
+        return issued
+
+    def get_changelist(self, request, **kwargs):
+        return RegisterChangeList
 
     def get_search_results(self, request, queryset, search_term):
         number = re.match(r"^\s*0*(\d+)\s*(/|$)", search_term)
@@ -139,15 +159,15 @@ class OutgoingRegisterAdmin(ReadOnlyAdmin):
     def file_copy_col(self, dispatch: Dispatch) -> str:
         return f"VT, {dispatch.drafting_unit.abbreviation}"
 
-    @admin.display(description=_("copies"), ordering="copies")
+    @admin.display(description=_("copies"))
     def copies(self, dispatch: Dispatch) -> int:
         return dispatch.copies
 
-    @admin.display(description=_("date sent"), ordering="sent_on")
+    @admin.display(description=_("date sent"))
     def sent_on(self, dispatch: Dispatch) -> str:
         return date_format(localtime(dispatch.sent_on), "d/m/Y H:i") if dispatch.sent_on else "—"
 
-    @admin.display(description=_("receipt confirmed"), ordering="acknowledged")
+    @admin.display(description=_("receipt confirmed"))
     def acknowledged(self, dispatch: Dispatch) -> int:
         return dispatch.acknowledged
 
@@ -171,7 +191,7 @@ class OutgoingRegisterAdmin(ReadOnlyAdmin):
         ]  # fmt: skip
 
     def export_rows(self, queryset):
-        for d in queryset.iterator(chunk_size=500):
+        for d in with_delivery_stats(queryset).iterator(chunk_size=500):
             yield [
                 d.notation, d.issued_date, d.subject, d.signer.full_name, self.addressees_col(d), self.file_copy_col(d),
                 d.copies, d.sent_on, d.acknowledged, register_notes(d),
@@ -187,7 +207,8 @@ def register_notes(dispatch: Dispatch) -> str:
         notes.append(_t("Recalled: %(reason)s") % {"reason": dispatch.recall_reason})
     if dispatch.replaces_id:
         notes.append(_t("Replaces %(notation)s") % {"notation": dispatch.replaces.notation})
-    replacement = dispatch.replaced_by
+    replacements = getattr(dispatch, "issued_replacements", None)
+    replacement = replacements[0] if replacements else (None if replacements is not None else dispatch.replaced_by)
     if replacement:
         notes.append(_t("Replaced by %(notation)s") % {"notation": replacement.notation})
     return "; ".join(notes)
@@ -217,7 +238,7 @@ class DispatchFieldFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        ids = Dispatch.objects.filter(**{self.field: self.value()}).values_list("pk", flat=True)
+        ids = Dispatch.objects.filter(**{self.field: self.value()}).order_by().values_list("pk", flat=True)
         return queryset.filter(dispatch_id__in=list(ids))
 
 
@@ -306,9 +327,13 @@ class SendRecordAdmin(ReadOnlyAdmin):
         if number:
             ids = Dispatch.objects.filter(number=int(number.group(1))).values_list("pk", flat=True)
             return queryset.filter(dispatch_id__in=list(ids)), False
-        dispatches = list(Dispatch.objects.filter(subject__icontains=term).values_list("pk", flat=True)[:1000])
+        # Both small tables are searched first, so the million deliveries are only read through their indexes.
+        dispatches = Dispatch.objects.filter(subject__icontains=term).order_by().values_list("pk", flat=True)
         organisations = Organization.objects.filter(Q(name__icontains=term) | Q(short_name__icontains=term))
-        return queryset.filter(Q(dispatch_id__in=dispatches) | Q(organization__in=organisations.values("pk"))), False
+        matched = Q(dispatch_id__in=list(dispatches[:1000])) | Q(
+            organization_id__in=list(organisations.order_by().values_list("pk", flat=True)[:1000])
+        )
+        return queryset.filter(matched), False
 
     @admin.display(description=_("dispatch"), ordering="dispatch")
     def dispatch_col(self, delivery: Delivery) -> str:

@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from notices.admin.paging import CappedCountPaginator
 from notices.admin.workflow import WorkflowAdminMixin
 from notices.models import Delivery, Dispatch, DispatchStatus
 from notices.models.dispatch import DispatchError
@@ -74,6 +75,8 @@ class DeliveryAdmin(admin.ModelAdmin):
     search_fields = ["=address", "organization_name"]
     list_select_related = ["dispatch__issuer", "dispatch__drafting_unit"]
     show_full_result_count = False
+    paginator = CappedCountPaginator  # a million rows: never counted in full
+    ordering = ["-id"]  # index-backed; ordering by dispatch would sort every row
     readonly_fields = [f.name for f in Delivery._meta.fields]
 
     def has_add_permission(self, request) -> bool:
