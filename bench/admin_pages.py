@@ -20,7 +20,12 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cv_audit_bench")
+# A database of its own next to the usual one (never the one in use): DATABASE_URL + "_bench".
+BENCH_URL = os.environ.get("BENCH_DATABASE_URL") or (
+    os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/congvan") + "_bench"
+)
+if not BENCH_URL.startswith("postgres"):
+    sys.exit("bench/admin_pages.py needs PostgreSQL: set DATABASE_URL or BENCH_DATABASE_URL to a postgres:// URL.")
 os.environ["DATABASE_URL"] = BENCH_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
