@@ -100,7 +100,8 @@ class RegisterChangeList(ChangeList):
     def get_results(self, request) -> None:
         super().get_results(request)
         rows = list(self.result_list)
-        stats = {d.pk: d for d in with_delivery_stats(Dispatch.objects.filter(pk__in=[r.pk for r in rows]))}
+        page = Dispatch.objects.filter(pk__in=[r.pk for r in rows]).only("pk")
+        stats = {d.pk: d for d in with_delivery_stats(page)}
         for row in rows:
             row.copies, row.acknowledged, row.sent_on = (
                 stats[row.pk].copies, stats[row.pk].acknowledged, stats[row.pk].sent_on,
@@ -125,7 +126,7 @@ class OutgoingRegisterAdmin(ReadOnlyAdmin):
     fields = ["audit_trail"]
 
     def get_queryset(self, request):
-        issued = super().get_queryset(request).filter(number__isnull=False)
+        issued = super().get_queryset(request).filter(number__isnull=False).defer("body")
         replacements = Dispatch.objects.filter(status__in=FROZEN_STATUSES).select_related("issuer", "drafting_unit")
         issued = issued.select_related(
             "issuer", "drafting_unit", "signer", "replaces__issuer", "replaces__drafting_unit"
