@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 
 DRAFTER = "Soạn thảo"
 APPROVER = "Phê duyệt"
@@ -50,9 +51,19 @@ ROLE_PERMISSIONS = {
         "add_suppression",
         "change_suppression",
     ],  # fmt: skip
-    AUDITOR: [*VIEW_ALL, "view_auditevent", "export_records"],
+    AUDITOR: ["view_*", "export_records"],  # reads everything, whichever concern added the model
     ADMINISTRATOR: None,  # every permission
 }
+
+
+def permissions_filter(codenames: list[str] | None) -> Q:
+    """Return the filter of Permission rows for a role: None means all, "view_*" every view permission."""
+    if codenames is None:
+        return Q()
+    wanted = Q(codename__in=[c for c in codenames if not c.endswith("*")])
+    for prefix in (c[:-1] for c in codenames if c.endswith("*")):
+        wanted |= Q(codename__startswith=prefix)
+    return wanted
 
 
 def ensure_workflow_permissions() -> None:
@@ -70,7 +81,6 @@ def ensure_roles() -> dict[str, Group]:
     groups = {}
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        perms = Permission.objects.all() if codenames is None else Permission.objects.filter(codename__in=codenames)
-        group.permissions.set(perms)
+        group.permissions.set(Permission.objects.filter(permissions_filter(codenames)))
         groups[name] = group
     return groups

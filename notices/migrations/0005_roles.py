@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from notices.roles import ROLE_PERMISSIONS, WORKFLOW_PERMISSIONS
+    from notices.roles import ROLE_PERMISSIONS, WORKFLOW_PERMISSIONS, permissions_filter
 
     # Permissions are normally created after all migrations; the groups need them now.
     for app_config in apps.get_app_configs():
@@ -20,8 +20,7 @@ def create_roles(apps, schema_editor):
         Permission.objects.get_or_create(content_type=dispatch_type, codename=codename, defaults={"name": name})
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        perms = Permission.objects.all() if codenames is None else Permission.objects.filter(codename__in=codenames)
-        group.permissions.set(perms)
+        group.permissions.set(Permission.objects.filter(permissions_filter(codenames)))
 
 
 class Migration(migrations.Migration):

@@ -143,3 +143,25 @@ def test_the_audit_trail_cannot_be_changed_in_the_admin(client, sent):
     assert client.post(reverse("admin:notices_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
     assert client.post(reverse("admin:notices_auditevent_change", args=[event.pk]), {"action": "x"}).status_code == 403
     assert AuditEvent.objects.get(pk=event.pk).action == "sending_started"
+
+
+def test_the_register_notes_recall_and_replacement(client, sent, clerk, auditor):
+    sent.recall(clerk, "Sai đối tượng.")
+    replacement = sent.start_replacement(clerk)
+    Dispatch.objects.filter(pk=replacement.pk).update(status="issued", number=6, year=2026, series="regular",
+                                                      issued_at=timezone.now())  # fmt: skip
+    client.force_login(auditor)
+    rows = read_csv(client.get(reverse("admin:notices_outgoingregister_export", args=["csv"])))
+    notes = {row[0]: row[9] for row in rows[1:]}
+    assert notes["05/BHXH-QLT"] == "Recalled: Sai đối tượng.; Replaced by 06/BHXH-QLT"
+    assert notes["06/BHXH-QLT"] == "Replaces 05/BHXH-QLT"
+
+
+def test_the_auditor_reads_every_model_and_changes_none(auditor):
+    from django.contrib.auth.models import Permission
+
+    perms = set(auditor.get_all_permissions())
+    assert {
+        f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.filter(codename__startswith="view_")
+    } <= perms
+    assert not [p for p in perms if p.split(".")[1].startswith(("add_", "change_", "delete_"))]
