@@ -22,9 +22,10 @@ def chain(clerk, draft):
 
 @pytest.fixture
 def trigger_off():
-    if connection.vendor != "postgresql":
-        pytest.skip("the trigger exists on PostgreSQL only")
     """Let the test tamper with the table in SQL, as an attacker with database access would."""
+    if connection.vendor != "postgresql":  # SQLite has no trigger to switch off
+        yield
+        return
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE notices_auditevent DISABLE TRIGGER notices_auditevent_append_only")
     yield
