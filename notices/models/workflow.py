@@ -204,4 +204,6 @@ class DispatchWorkflow(models.Model):
         stored = type(self).objects.filter(pk=self.pk).values("status", *FROZEN_FIELDS).first()
         if stored is None or stored["status"] not in FROZEN_STATUSES:
             return []
-        return [name for name in FROZEN_FIELDS if str(stored[name] or "") != str(getattr(self, name) or "")]
+        current = {name: getattr(self, name) for name in FROZEN_FIELDS}
+        current["pdf"] = self.pdf.name
+        return [name for name in FROZEN_FIELDS if (stored[name] or None) != (current[name] or None)]

@@ -243,3 +243,12 @@ def test_csrf_is_enforced_on_workflow_buttons(draft, drafter):
     assert response.status_code == 403
     draft.refresh_from_db()
     assert draft.status == DispatchStatus.DRAFT
+
+
+def test_an_issued_dispatch_can_still_be_saved_unchanged_or_with_bookkeeping_fields(issued):
+    issued.save()
+    issued.refresh_from_db()
+    issued.short_code = "ABC123"
+    issued.save(update_fields=["short_code"])
+    issued.refresh_from_db()
+    assert issued.short_code == "ABC123"
