@@ -130,7 +130,7 @@ AUDIT_INDEXES = [
     ("delivery_status_id_idx", "notices_delivery (status, id)"),
     ("delivery_created_id_idx", "notices_delivery (created_at, id)"),
     ("delivery_dispatch_sent_idx", "notices_delivery (dispatch_id, sent_at)"),
-    ("delivery_dispatch_ack_idx", "notices_delivery (dispatch_id) WHERE acknowledged_at IS NOT NULL"),
+    ("delivery_dispatch_ack_idx", "notices_delivery (dispatch_id, id) WHERE acknowledged_at IS NOT NULL"),
 ]
 Migration.operations += [
     migrations.RunSQL(f"CREATE INDEX IF NOT EXISTS {name} ON {columns}", f"DROP INDEX IF EXISTS {name}")
