@@ -13,6 +13,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.formats import date_format
@@ -309,8 +310,6 @@ class SendRecordAdmin(ReadOnlyAdmin):
 
     def organisation_view(self, request, organization_id: int):
         """Show everything one organisation was sent (the send history filtered on it)."""
-        from django.http import HttpResponseRedirect
-
         url = (
             reverse("admin:notices_sendrecord_changelist")
             + "?"

@@ -116,7 +116,7 @@ class WorkflowAdminMixin:
         dispatch = get_object_or_404(Dispatch, pk=object_id)
         if not self.has_view_permission(request, dispatch):
             raise PermissionDenied
-        label, _perm, _statuses, asks_reason = WORKFLOW_ACTIONS[action]
+        label, asks_reason = WORKFLOW_ACTIONS[action][0], WORKFLOW_ACTIONS[action][3]
         if request.method == "GET" and asks_reason:
             return self.reason_form(request, dispatch, action, label)
         if request.method != "POST":
