@@ -252,3 +252,14 @@ def test_an_issued_dispatch_can_still_be_saved_unchanged_or_with_bookkeeping_fie
     issued.save(update_fields=["short_code"])
     issued.refresh_from_db()
     assert issued.short_code == "ABC123"
+
+
+def test_return_and_recall_first_ask_for_the_comment_or_reason(client, draft, drafter, approver):
+    draft.submit(drafter)
+    client.force_login(approver)
+    form = client.get(reverse("admin:notices_dispatch_workflow", args=[draft.pk, "return"]))
+    assert form.status_code == 200 and 'name="reason"' in form.content.decode()
+    client.post(reverse("admin:notices_dispatch_workflow", args=[draft.pk, "return"]), {"reason": "Thiếu căn cứ."})
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.DRAFT and draft.return_comment == "Thiếu căn cứ."
+    assert client.get(reverse("admin:notices_dispatch_workflow", args=[draft.pk, "approve"])).status_code == 405
