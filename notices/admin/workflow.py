@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from notices import audit
+from notices.admin.paging import CappedCountPaginator
 from notices.models import Dispatch
 from notices.models.workflow import RECALLABLE_STATUSES, WorkflowError, has_role_permission
 
@@ -32,6 +33,11 @@ class WorkflowAdminMixin:
     """Add the workflow transitions to DispatchAdmin; every one of them goes through a model method."""
 
     workflow_fields = ["submitted_at", "approved_by", "approved_at", "return_comment", "recall_display"]
+    # The dispatch list stays fast with years of dispatches: no N+1 for the notation, no full count.
+    list_select_related = ["issuer", "drafting_unit"]
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
