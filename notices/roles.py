@@ -1,8 +1,16 @@
-"""The staff roles (Django groups) and the permissions each one holds."""
+"""The staff roles (Django groups) and the permissions each one holds.
+
+The workflow permissions (submit, approve, issue, recall, ...) are custom permissions on the dispatch model,
+created here rather than in the model's Meta so that every concern can keep its own part of `Dispatch`.
+The model methods check them (`Dispatch.approve()` asks `user.has_perm("notices.approve_dispatch")`), and the
+admin asks the same model methods, so hiding a button is never the only guard.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 
 DRAFTER = "Soạn thảo"
 APPROVER = "Phê duyệt"
@@ -10,17 +18,30 @@ CLERK = "Văn thư"
 AUDITOR = "Kiểm toán"
 ADMINISTRATOR = "Quản trị"
 
+# (codename, name) of the workflow permissions, all on notices.Dispatch.
+WORKFLOW_PERMISSIONS = [
+    ("submit_dispatch", "Can submit a dispatch for approval"),
+    ("approve_dispatch", "Can approve or return a dispatch"),
+    ("issue_dispatch", "Can issue and send an approved dispatch"),
+    ("recall_dispatch", "Can recall an issued dispatch"),
+    ("edit_any_draft", "Can edit any draft, not only their own"),
+    ("export_records", "Can export the register, the send history and the audit trail"),
+]
+
 VIEW_ALL = [
     "view_dispatch", "view_delivery", "view_issuer", "view_draftingunit", "view_signer",
     "view_organization", "view_organizationemail", "view_recipientgroup", "view_suppression",
+    "view_outgoingregister", "view_sendrecord", "view_deliveryevent", "view_recallnotice",
 ]  # fmt: skip
 APPENDIX_EDIT = ["view_appendix", "add_appendix", "change_appendix", "delete_appendix"]  # document concern
 ROLE_PERMISSIONS = {
-    DRAFTER: [*VIEW_ALL, "add_dispatch", "change_dispatch", *APPENDIX_EDIT],
-    APPROVER: [*VIEW_ALL],
+    DRAFTER: [*VIEW_ALL, "add_dispatch", "change_dispatch", "submit_dispatch", *APPENDIX_EDIT],
+    APPROVER: [*VIEW_ALL, "approve_dispatch"],
     CLERK: [
         *VIEW_ALL,
-        "change_dispatch",
+        "issue_dispatch",
+        "recall_dispatch",
+        "export_records",
         "add_organization",
         "change_organization",
         "add_organizationemail",
@@ -31,17 +52,36 @@ ROLE_PERMISSIONS = {
         "add_suppression",
         "change_suppression",
     ],  # fmt: skip
-    AUDITOR: [*VIEW_ALL],
+    AUDITOR: ["view_*", "export_records"],  # reads everything, whichever concern added the model
     ADMINISTRATOR: None,  # every permission
 }
 
 
+def permissions_filter(codenames: list[str] | None) -> Q:
+    """Return the filter of Permission rows for a role: None means all, "view_*" every view permission."""
+    if codenames is None:
+        return Q()
+    wanted = Q(codename__in=[c for c in codenames if not c.endswith("*")])
+    for prefix in (c[:-1] for c in codenames if c.endswith("*")):
+        wanted |= Q(codename__startswith=prefix)
+    return wanted
+
+
+def ensure_workflow_permissions() -> None:
+    """Create the custom workflow permissions on the dispatch model if they are missing."""
+    from notices.models import Dispatch
+
+    content_type = ContentType.objects.get_for_model(Dispatch)
+    for codename, name in WORKFLOW_PERMISSIONS:
+        Permission.objects.get_or_create(content_type=content_type, codename=codename, defaults={"name": name})
+
+
 def ensure_roles() -> dict[str, Group]:
     """Create or update the role groups with their permissions; return them by name."""
+    ensure_workflow_permissions()
     groups = {}
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        perms = Permission.objects.all() if codenames is None else Permission.objects.filter(codename__in=codenames)
-        group.permissions.set(perms)
+        group.permissions.set(Permission.objects.filter(permissions_filter(codenames)))
         groups[name] = group
     return groups

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from config.celery import app as celery_app
 from notices import roles
-from notices.models import Dispatch, DraftingUnit, Issuer, Signer
+from notices.models import Dispatch, DispatchStatus, DraftingUnit, Issuer, Signer
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel, RecipientGroup
 from tests.smtp_sink import SmtpSink
 
@@ -21,6 +21,8 @@ def _isolated_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.OUTBOX_DIR = tmp_path / "outbox"
     settings.SEND_RETRY_BASE_SECONDS = 0.05
+    # Password hashing is slow by design; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -102,6 +104,18 @@ def draft(issuer, unit, signer, drafter) -> Dispatch:
         body="<p>Bảo hiểm xã hội thành phố Hà Nội đề nghị Quý cơ quan phối hợp thực hiện./.</p>",
         created_by=drafter,
     )
+
+
+def approve(dispatch: Dispatch) -> Dispatch:
+    """Move a draft straight to approved, for tests about what happens after approval; return it."""
+    Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.APPROVED)
+    dispatch.refresh_from_db()
+    return dispatch
+
+
+@pytest.fixture
+def approved(draft) -> Dispatch:
+    return approve(draft)
 
 
 @pytest.fixture

@@ -8,12 +8,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from notices.admin.document import DocumentAdminMixin
+from notices.admin.paging import CappedCountPaginator
+from notices.admin.workflow import WorkflowAdminMixin
 from notices.models import Delivery, Dispatch, DispatchStatus
 from notices.models.dispatch import DispatchError
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(DocumentAdminMixin, admin.ModelAdmin):
+class DispatchAdmin(WorkflowAdminMixin, DocumentAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "status", "urgency", "drafting_unit", "issued_at", "created_at"]
     list_filter = ["status", "urgency", "secrecy", "drafting_unit"]
     search_fields = ["subject"]
@@ -74,6 +76,8 @@ class DeliveryAdmin(admin.ModelAdmin):
     search_fields = ["=address", "organization_name"]
     list_select_related = ["dispatch__issuer", "dispatch__drafting_unit"]
     show_full_result_count = False
+    paginator = CappedCountPaginator  # a million rows: never counted in full
+    ordering = ["-id"]  # index-backed; ordering by dispatch would sort every row
     readonly_fields = [f.name for f in Delivery._meta.fields]
 
     def has_add_permission(self, request) -> bool:

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from notices.models.appendix import Appendix
+from notices.models.audit import AuditEvent, RecallNotice, RecallStatus
 from notices.models.delivery import Delivery, DeliveryStatus
 from notices.models.dispatch import Dispatch, DispatchStatus, RegisterCounter, Secrecy, Urgency
 from notices.models.events import DeliveryEvent
 from notices.models.issuers import DraftingUnit, Issuer, Signer
+from notices.models.register import OutgoingRegister, SendRecord
 
 __all__ = [
     "Appendix",
+    "AuditEvent",
     "Delivery",
     "DeliveryEvent",
     "DeliveryStatus",
@@ -15,8 +18,12 @@ __all__ = [
     "DispatchStatus",
     "DraftingUnit",
     "Issuer",
+    "OutgoingRegister",
+    "RecallNotice",
+    "RecallStatus",
     "RegisterCounter",
     "Secrecy",
+    "SendRecord",
     "Signer",
     "Urgency",
 ]

@@ -12,11 +12,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notices.models.workflow import DispatchWorkflow, WorkflowError
 from recipients.models import Organization, OrganizationEmail
 
-
-class DispatchError(Exception):
-    """A dispatch action that the dispatch's state does not allow; the message is shown to the user."""
+DispatchError = WorkflowError  # a dispatch action that its state or the user's role does not allow
 
 
 class Urgency(models.TextChoices):
@@ -92,7 +91,7 @@ class DispatchQuerySet(models.QuerySet):
         return self.filter(number__isnull=False)
 
 
-class Dispatch(models.Model):
+class Dispatch(DispatchWorkflow, models.Model):
     issuer = models.ForeignKey("notices.Issuer", models.PROTECT, verbose_name=_("issuer"))
     drafting_unit = models.ForeignKey("notices.DraftingUnit", models.PROTECT, verbose_name=_("drafting unit"))
     signer = models.ForeignKey("notices.Signer", models.PROTECT, verbose_name=_("signer"))
@@ -247,12 +246,13 @@ class Dispatch(models.Model):
 
         Secret dispatches are registered in their own series and are never emailed.
         """
-        from notices import sending
+        from notices import audit, sending
 
+        self.check_can_issue(user)  # the workflow: clerks only, approved dispatches only (refusals audited)
         with transaction.atomic():
             locked = Dispatch.objects.select_for_update().get(pk=self.pk)
-            if locked.status not in (DispatchStatus.DRAFT, DispatchStatus.APPROVED):
-                raise DispatchError(_("Only a draft or approved dispatch can be issued."))
+            if locked.status != DispatchStatus.APPROVED:
+                raise DispatchError(_("Only an approved dispatch can be issued."))
             self.issued_at = timezone.now()
             self.issued_by = user
             self.year = self.issued_date.year
@@ -262,6 +262,7 @@ class Dispatch(models.Model):
             self.record_targets()
             self.finalize_document()
             self.save()
+            audit.record(user, "issue", self, {"notation": self.notation, "pdf_sha256": self.pdf_sha256})
             if not self.is_secret:
                 transaction.on_commit(lambda: sending.start(self.pk))
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from notices.models import Dispatch, RegisterCounter
 from notices.signing import configured_signer, create_development_certificates
+from tests.conftest import approve
 
 PASSWORD = "test-signing-password"
 
@@ -45,7 +46,7 @@ def issue_as_number(dispatch: Dispatch, user, number: int, monkeypatch=None, whe
     RegisterCounter.objects.update_or_create(
         issuer=dispatch.issuer, year=when[0], series="regular", defaults={"last_number": number - 1}
     )
-    dispatch.issue(user)
+    approve(dispatch).issue(user)
     dispatch.refresh_from_db()
     return dispatch
 

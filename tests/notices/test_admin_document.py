@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from notices.models import Delivery, Dispatch
 from notices.sending import SendError, create_deliveries
-from tests.conftest import make_group
+from tests.conftest import approve, make_group
 from tests.notices.conftest import open_pdf
 from tests.notices.test_docx_import import build_body, word_file
 
@@ -87,6 +87,7 @@ def test_a_secret_dispatch_is_registered_in_its_own_series_without_email(
 ):
     draft.secrecy = "toi_mat"
     draft.save()
+    approve(draft)
     draft.groups.add(make_group(2))
     client.force_login(clerk)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -99,7 +100,7 @@ def test_a_secret_dispatch_is_registered_in_its_own_series_without_email(
 def test_the_sending_code_refuses_a_secret_dispatch_on_its_own(draft, clerk, monkeypatch):
     monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.groups.add(make_group(2))
-    draft.issue(clerk)
+    approve(draft).issue(clerk)
     Dispatch.objects.filter(pk=draft.pk).update(secrecy="tuyet_mat")  # marked secret after issue, by any route
     draft.refresh_from_db()
     with pytest.raises(SendError) as refused:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from recipients.models import Organization, OrganizationEmail, RecipientGroup
 from recipients.seed import seed_directory
+from tests.conftest import approve
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def test_issuing_records_the_evaluated_groups_and_their_label_prints(draft, cler
     seed_directory()
     draft.groups.set(RecipientGroup.objects.filter(name__in=["UBND phường, xã", "Công an"]))
 
-    draft.issue(clerk)
+    approve(draft).issue(clerk)
 
     draft.refresh_from_db()
     snapshot = draft.targets_snapshot

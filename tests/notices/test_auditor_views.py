@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from notices import roles, signals
+from notices.models import AuditEvent, Delivery, DeliveryEvent, Dispatch, DispatchStatus
+from recipients.models import Organization
+from tests.conftest import make_group, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(draft):
+    """An issued, sent dispatch with three deliveries: one acknowledged, one with provider events."""
+    group = make_group(3)
+    draft.groups.add(group)
+    Dispatch.objects.filter(pk=draft.pk).update(
+        status=DispatchStatus.SENT, number=5, year=2026, series="regular", issued_at=timezone.now(),
+        subject="=HYPERLINK(\"http://evil\")", pdf_sha256="ab" * 32,
+    )  # fmt: skip
+    draft.refresh_from_db()
+    now = timezone.now()
+    for i, org in enumerate(group.members.order_by("name")):
+        Delivery.objects.create(
+            dispatch=draft, organization=org, organization_name=org.name, address=f"office{i:03d}@bhxh-hanoi.example.vn",
+            status="delivered", sent_at=now, provider_message_id=f"<msg-{i}@mail>",
+            acknowledged_at=now if i == 0 else None,
+        )  # fmt: skip
+    first = Delivery.objects.get(address="office001@bhxh-hanoi.example.vn")
+    DeliveryEvent.objects.create(delivery=first, type="delivered", detail="250 OK", provider_event_id="evt-1")
+    return draft
+
+
+def read_csv(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_the_register_shows_the_decree_columns(client, sent, auditor):
+    client.force_login(auditor)
+    page = client.get(reverse("admin:notices_outgoingregister_changelist")).content.decode()
+    assert "05/BHXH-QLT" in page and "VT, QLT" in page and "Nguyễn Văn Minh" in page
+    rows = read_csv(client.get(reverse("admin:notices_outgoingregister_export", args=["csv"])))
+    header, row = rows[0], rows[1]
+    assert len(rows) == 2 and len(header) == 10
+    assert row[0] == "05/BHXH-QLT" and row[6] == "3" and row[8] == "1"  # copies, acknowledged
+
+
+def test_exports_escape_formulas_and_are_audited(client, sent, auditor):
+    client.force_login(auditor)
+    rows = read_csv(client.get(reverse("admin:notices_outgoingregister_export", args=["csv"]) + "?status__exact=sent"))
+    assert rows[1][2] == '\'=HYPERLINK("http://evil")'
+    response = client.get(reverse("admin:notices_outgoingregister_export", args=["xlsx"]))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert sheet.cell(row=2, column=3).value == '\'=HYPERLINK("http://evil")'
+    exports = AuditEvent.objects.filter(action="export", actor=auditor).order_by("seq")
+    assert [e.details["format"] for e in exports] == ["csv", "xlsx"]
+    assert exports[0].details["filters"] == {"status__exact": "sent"}
+
+
+def test_the_send_history_is_searched_by_exact_email_number_subject_and_organisation(client, sent, auditor):
+    client.force_login(auditor)
+    url = reverse("admin:notices_sendrecord_changelist")
+
+    def found(term: str) -> set[str]:
+        page = client.get(url, {"q": term}).content.decode()
+        return {a for a in Delivery.objects.values_list("address", flat=True) if a in page}
+
+    assert found("office002@bhxh-hanoi.example.vn") == {"office002@bhxh-hanoi.example.vn"}
+    assert found("office00") == set()  # emails only match exactly
+    assert len(found("05/BHXH-QLT")) == 3
+    assert len(found("HYPERLINK")) == 3
+    assert found("cơ sở số 001") == {"office001@bhxh-hanoi.example.vn"}
+
+
+def test_the_send_history_filters_by_kind_unit_urgency_status_and_date(client, sent, auditor, unit):
+    client.force_login(auditor)
+    url = reverse("admin:notices_sendrecord_changelist")
+    for params, expected in [
+        ({"kind": "bhxh"}, 3), ({"kind": "police"}, 0), ({"unit": str(unit.pk)}, 3), ({"urgency": "khan"}, 0),
+        ({"urgency": "normal"}, 3), ({"status__exact": "bounced"}, 0), ({"created_at__gte": "2000-01-01"}, 3),
+    ]:  # fmt: skip
+        page = client.get(url, params)
+        assert page.status_code == 200, params
+        assert page.content.decode().count("@bhxh-hanoi.example.vn</") == expected, params
+
+
+def test_a_delivery_timeline_shows_events_message_id_and_pdf_hash(client, sent, auditor):
+    client.force_login(auditor)
+    delivery = Delivery.objects.get(address="office001@bhxh-hanoi.example.vn")
+    page = client.get(reverse("admin:notices_sendrecord_change", args=[delivery.pk])).content.decode()
+    assert "&lt;msg-1@mail&gt;" in page and "ab" * 32 in page
+    assert "timeline-delivered" in page and "evt-1" in page and "timeline-queued" in page
+    organisation = client.get(reverse("admin:notices_sendrecord_organisation", args=[delivery.organization_id]),
+                              follow=True).content.decode()  # fmt: skip
+    assert "office001@bhxh-hanoi.example.vn" in organisation and "office002@" not in organisation
+
+
+def test_the_register_entry_shows_the_dispatch_history(client, sent, drafter, approver, auditor):
+    from notices import audit
+
+    audit.record(drafter, "submit", sent)
+    audit.record(approver, "approve", sent)
+    client.force_login(auditor)
+    page = client.get(reverse("admin:notices_outgoingregister_change", args=[sent.pk])).content.decode()
+    assert "audit-submit" in page and "audit-approve" in page and "pheduyet" in page
+
+
+def test_admin_changes_to_any_model_are_audited(client, issuer):
+    admin_user = make_user("quantri", roles.ADMINISTRATOR)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:notices_draftingunit_add"), {"issuer": issuer.pk, "name": "Văn phòng", "abbreviation": "VP"}
+    )
+    assert response.status_code == 302
+    org = Organization.objects.create(name="Công an phường Ba Đình", kind="police", level="commune")
+    client.post(reverse("admin:recipients_organization_delete", args=[org.pk]), {"post": "yes"})
+    actions = list(AuditEvent.objects.filter(actor=admin_user).values_list("action", "object_type"))
+    assert ("create", "notices.draftingunit") in actions and ("delete", "recipients.organization") in actions
+
+
+def test_sending_signals_are_audited_as_system_events(sent):
+    signals.sending_started.send(sender=Dispatch, dispatch=sent)
+    signals.sending_finished.send(sender=Dispatch, dispatch=sent)
+    events = AuditEvent.objects.for_object(sent).order_by("seq")
+    assert [(e.action, e.actor_id) for e in events] == [("sending_started", None), ("sending_finished", None)]
+    assert events[1].details == {"status": "sent"}
+
+
+def test_the_audit_trail_cannot_be_changed_in_the_admin(client, sent):
+    from notices import audit
+
+    event = audit.record(None, "sending_started", sent)
+    admin_user = make_user("quantri", roles.ADMINISTRATOR)
+    client.force_login(admin_user)
+    assert client.post(reverse("admin:notices_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert client.post(reverse("admin:notices_auditevent_change", args=[event.pk]), {"action": "x"}).status_code == 403
+    assert AuditEvent.objects.get(pk=event.pk).action == "sending_started"
+
+
+def test_the_register_notes_recall_and_replacement(client, sent, clerk, auditor):
+    sent.recall(clerk, "Sai đối tượng.")
+    replacement = sent.start_replacement(clerk)
+    Dispatch.objects.filter(pk=replacement.pk).update(status="issued", number=6, year=2026, series="regular",
+                                                      issued_at=timezone.now())  # fmt: skip
+    client.force_login(auditor)
+    rows = read_csv(client.get(reverse("admin:notices_outgoingregister_export", args=["csv"])))
+    notes = {row[0]: row[9] for row in rows[1:]}
+    assert notes["05/BHXH-QLT"] == "Recalled: Sai đối tượng.; Replaced by 06/BHXH-QLT"
+    assert notes["06/BHXH-QLT"] == "Replaces 05/BHXH-QLT"
+
+
+def test_the_auditor_reads_every_model_and_changes_none(auditor):
+    from django.contrib.auth.models import Permission
+
+    perms = set(auditor.get_all_permissions())
+    assert {
+        f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.filter(codename__startswith="view_")
+    } <= perms
+    assert not [p for p in perms if p.split(".")[1].startswith(("add_", "change_", "delete_"))]

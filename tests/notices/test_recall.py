@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.utils import timezone
+
+from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchStatus, RecallNotice, RecallStatus
+from notices.models.workflow import WorkflowError
+from tests.conftest import make_group
+
+
+def wait_until(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def sending(draft):
+    """A dispatch in the middle of sending: two deliveries sent, one still queued."""
+    group = make_group(3)
+    Dispatch.objects.filter(pk=draft.pk).update(
+        status=DispatchStatus.SENDING, number=12, year=2026, series="regular", issued_at=timezone.now()
+    )
+    draft.refresh_from_db()
+    for i, org in enumerate(group.members.order_by("name")):
+        Delivery.objects.create(
+            dispatch=draft, organization=org, organization_name=org.name, address=f"office{i:03d}@bhxh-hanoi.example.vn",
+            status=DeliveryStatus.SENT if i < 2 else DeliveryStatus.QUEUED, sent_at=timezone.now() if i < 2 else None,
+        )  # fmt: skip
+    return draft
+
+
+def test_a_recall_emails_each_recipient_already_sent_it_and_stops_the_rest(sending, clerk, smtp_server, celery_worker):
+    assert sending.recall(clerk, "Văn bản ban hành sai thẩm quyền.") == 2
+    wait_until(lambda: RecallNotice.objects.filter(status=RecallStatus.SENT).count() == 2)
+
+    assert sorted(rcpts[0] for _, rcpts in smtp_server.handler.envelopes) == [
+        "office000@bhxh-hanoi.example.vn", "office001@bhxh-hanoi.example.vn",
+    ]  # fmt: skip
+    message = smtp_server.messages[0]
+    assert message["Subject"].strip().startswith("[THU HỒI] Số 12/BHXH-QLT")
+    assert "Văn bản ban hành sai thẩm quyền." in message.get_content()
+    assert Delivery.objects.get(address="office002@bhxh-hanoi.example.vn").status == DeliveryStatus.CANCELLED
+    sending.refresh_from_db()
+    assert sending.status == DispatchStatus.RECALLED and sending.recalled_by == clerk
+    assert AuditEvent.objects.for_object(sending).get(action="recall").details["reason"] == sending.recall_reason
+
+
+@pytest.mark.django_db
+def test_a_recall_needs_a_reason_and_happens_once(sending, clerk, django_capture_on_commit_callbacks):
+    with pytest.raises(WorkflowError, match="reason"):
+        sending.recall(clerk, "")
+    with django_capture_on_commit_callbacks() as callbacks:
+        sending.recall(clerk, "Sai số liệu.")
+    assert len(callbacks) == 1
+    with pytest.raises(WorkflowError, match="no longer applies"):
+        sending.recall(clerk, "Lần nữa.")
+    assert RecallNotice.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_recall_notice_that_keeps_failing_is_marked_failed_and_audited(sending, clerk, smtp_server, settings):
+    from notices import recall
+
+    settings.SEND_RETRY_BASE_SECONDS = 0
+    smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", *["451 4.7.1 Try later"] * 10)
+    sending.recall(clerk, "Sai số liệu.")
+    notice = RecallNotice.objects.get(address="office000@bhxh-hanoi.example.vn")
+    recall.send_recall_notice.apply(args=[notice.pk])
+    notice.refresh_from_db()
+    assert notice.status == RecallStatus.FAILED and "451" in notice.last_error
+    assert notice.attempts == recall.MAX_ATTEMPTS
+    assert AuditEvent.objects.filter(action="recall_notice_failed").exists()

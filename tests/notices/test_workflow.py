@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from notices import roles
+from notices.models import AuditEvent, Dispatch, DispatchStatus
+from notices.models.workflow import WorkflowError
+from tests.conftest import make_group, make_user
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [roles.DRAFTER, roles.APPROVER, roles.CLERK, roles.AUDITOR, roles.ADMINISTRATOR]
+# Which roles may perform each workflow action (on a dispatch drafted by somebody else, except submit).
+ALLOWED = {
+    "submit": {roles.DRAFTER, roles.ADMINISTRATOR},
+    "approve": {roles.APPROVER, roles.ADMINISTRATOR},
+    "return": {roles.APPROVER, roles.ADMINISTRATOR},
+    "issue": {roles.CLERK, roles.ADMINISTRATOR},
+    "recall": {roles.CLERK, roles.ADMINISTRATOR},
+    "replace": {roles.CLERK, roles.ADMINISTRATOR},
+}
+# The status each action needs, and the status it leads to.
+BEFORE = {"submit": "draft", "approve": "submitted", "return": "submitted", "issue": "approved", "recall": "sent",
+          "replace": "sent"}  # fmt: skip
+AFTER = {"submit": "submitted", "approve": "approved", "return": "draft", "issue": "issued", "recall": "recalled",
+         "replace": "sent"}  # fmt: skip
+
+
+def actor_for(role: str):
+    return make_user(f"actor-{ROLES.index(role)}", role)
+
+
+def prepared(draft: Dispatch, action: str, actor) -> Dispatch:
+    """Put the draft in the state the action needs; a drafter submits their own draft."""
+    changes = {"status": BEFORE[action]}
+    if action == "submit":
+        changes["created_by"] = actor
+    if BEFORE[action] == "sent":
+        changes.update(number=7, year=2026, series="regular", issued_at=timezone.now())
+    Dispatch.objects.filter(pk=draft.pk).update(**changes)
+    draft.refresh_from_db()
+    return draft
+
+
+def perform(dispatch: Dispatch, action: str, user):
+    if action == "submit":
+        return dispatch.submit(user)
+    if action == "approve":
+        return dispatch.approve(user)
+    if action == "return":
+        return dispatch.return_to_draft(user, "Sửa lại trích yếu.")
+    if action == "issue":
+        return dispatch.issue(user)
+    if action == "recall":
+        return dispatch.recall(user, "Ban hành nhầm.")
+    return dispatch.start_replacement(user)
+
+
+@pytest.mark.parametrize("action", list(ALLOWED))
+@pytest.mark.parametrize("role", ROLES)
+def test_model_methods_follow_the_permission_matrix(draft, role, action):
+    actor = actor_for(role)
+    dispatch = prepared(draft, action, actor)
+    if role in ALLOWED[action]:
+        perform(dispatch, action, actor)
+        dispatch.refresh_from_db()
+        assert dispatch.status == AFTER[action]
+        assert AuditEvent.objects.for_object(dispatch).filter(action=action if action != "replace" else
+                                                              "start_replacement", actor=actor).exists()  # fmt: skip
+    else:
+        with pytest.raises(WorkflowError):
+            perform(dispatch, action, actor)
+        dispatch.refresh_from_db()
+        assert dispatch.status == BEFORE[action]
+        assert AuditEvent.objects.for_object(dispatch).filter(action=f"refused:{action}", actor=actor).exists()
+
+
+@pytest.mark.parametrize("action", list(ALLOWED))
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_buttons_follow_the_permission_matrix(client, draft, role, action):
+    actor = actor_for(role)
+    dispatch = prepared(draft, action, actor)
+    client.force_login(actor)
+    page = client.get(reverse("admin:notices_dispatch_change", args=[dispatch.pk]))
+    url = reverse("admin:notices_dispatch_workflow", args=[dispatch.pk, action])
+    assert page.status_code == 200
+    assert (url in page.content.decode()) == (role in ALLOWED[action])
+
+    response = client.post(url, {"reason": "Lý do kiểm thử."}, follow=True)
+    dispatch.refresh_from_db()
+    assert response.status_code == 200
+    if role in ALLOWED[action]:
+        assert dispatch.status == AFTER[action]
+    else:
+        assert dispatch.status == BEFORE[action]
+        assert "Your role does not allow this action." in response.content.decode()
+
+
+ADMIN_PAGES = {
+    "add dispatch": (lambda d: reverse("admin:notices_dispatch_add"), {roles.DRAFTER, roles.ADMINISTRATOR}),
+    "audit trail": (lambda d: reverse("admin:notices_auditevent_changelist"), {roles.AUDITOR, roles.ADMINISTRATOR}),
+    "register": (lambda d: reverse("admin:notices_outgoingregister_changelist"), set(ROLES)),
+    "send history": (lambda d: reverse("admin:notices_sendrecord_changelist"), set(ROLES)),
+    "export register": (
+        lambda d: reverse("admin:notices_outgoingregister_export", args=["csv"]),
+        {roles.CLERK, roles.AUDITOR, roles.ADMINISTRATOR},
+    ),
+    "export send history": (
+        lambda d: reverse("admin:notices_sendrecord_export", args=["xlsx"]),
+        {roles.CLERK, roles.AUDITOR, roles.ADMINISTRATOR},
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(ADMIN_PAGES))
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_pages_follow_the_permission_matrix(client, draft, role, page):
+    url, allowed = ADMIN_PAGES[page]
+    client.force_login(actor_for(role))
+    response = client.get(url(draft))
+    assert response.status_code == (200 if role in allowed else 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_drafter_or_an_administrator_edits_a_draft(client, draft, role):
+    actor = actor_for(role)
+    client.force_login(actor)
+    own = draft.pk if role != roles.DRAFTER else Dispatch.objects.create(
+        issuer=draft.issuer, drafting_unit=draft.drafting_unit, signer=draft.signer, subject="s", body="b", created_by=actor
+    ).pk  # fmt: skip
+    form = client.get(reverse("admin:notices_dispatch_change", args=[own]))
+    editable = role in (roles.DRAFTER, roles.ADMINISTRATOR)
+    assert ('name="subject"' in form.content.decode()) == editable
+
+
+def test_nobody_approves_their_own_draft(draft):
+    both = make_user("both", roles.DRAFTER)
+    both.groups.add(roles.ensure_roles()[roles.APPROVER])
+    Dispatch.objects.filter(pk=draft.pk).update(created_by=both)
+    draft.refresh_from_db()
+    draft.submit(both)
+    with pytest.raises(WorkflowError, match="you drafted"):
+        draft.approve(both)
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.SUBMITTED
+    assert AuditEvent.objects.for_object(draft).filter(action="refused:approve").exists()
+
+
+def test_returning_needs_a_comment_and_keeps_it_for_the_drafter(draft, drafter, approver):
+    draft.submit(drafter)
+    with pytest.raises(WorkflowError, match="comment is required"):
+        draft.return_to_draft(approver, "  ")
+    draft.return_to_draft(approver, "Bổ sung căn cứ pháp lý.")
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.DRAFT and draft.return_comment == "Bổ sung căn cứ pháp lý."
+    event = AuditEvent.objects.for_object(draft).get(action="return")
+    assert event.details["comment"] == "Bổ sung căn cứ pháp lý." and event.actor == approver
+
+
+def test_a_stale_second_click_is_refused_by_the_conditional_update(draft, drafter, approver):
+    draft.submit(drafter)
+    stale = Dispatch.objects.get(pk=draft.pk)
+    draft.approve(approver)
+    with pytest.raises(WorkflowError, match="no longer applies"):
+        stale.approve(approver)
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.APPROVED
+
+
+def test_a_draft_cannot_be_issued_without_approval(draft, clerk):
+    with pytest.raises(WorkflowError, match="Only an approved dispatch"):
+        draft.issue(clerk)
+    draft.refresh_from_db()
+    assert draft.number is None and draft.status == DispatchStatus.DRAFT
+
+
+@pytest.fixture
+def issued(approved, clerk, django_capture_on_commit_callbacks):
+    approved.groups.add(make_group(2))
+    approved.issue(clerk)
+    approved.refresh_from_db()
+    return approved
+
+
+def test_an_issued_dispatch_refuses_content_changes_and_audits_them(issued, clerk):
+    issued.subject = "V/v khác"
+    issued._actor = clerk
+    with pytest.raises(WorkflowError, match="subject"):
+        issued.save()
+    issued.refresh_from_db()
+    assert issued.subject != "V/v khác"
+    assert AuditEvent.objects.for_object(issued).filter(action="refused:edit", actor=clerk).exists()
+
+
+def test_an_issued_dispatch_refuses_new_recipients_and_deletion(issued):
+    other = make_group(1, name="Khác")
+    with pytest.raises(WorkflowError, match="recipients"), transaction.atomic():
+        issued.groups.add(other)
+    with pytest.raises(WorkflowError):
+        issued.delete()
+    assert Dispatch.objects.filter(pk=issued.pk).exists()
+
+
+def test_an_issued_dispatch_cannot_be_changed_through_the_admin(client, issued, issuer):
+    admin_user = make_user("quantri", roles.ADMINISTRATOR)
+    client.force_login(admin_user)
+    url = reverse("admin:notices_dispatch_change", args=[issued.pk])
+    form = client.get(url)
+    assert 'name="subject"' not in form.content.decode()
+    response = client.post(url, {"subject": "đổi", "body": "x", "issuer": issuer.pk})
+    assert response.status_code == 403
+    issued.refresh_from_db()
+    assert issued.subject != "đổi"
+    assert AuditEvent.objects.for_object(issued).filter(action="refused:edit", actor=admin_user).exists()
+    assert client.post(reverse("admin:notices_dispatch_delete", args=[issued.pk]), {"post": "yes"}).status_code == 403
+
+
+def test_issue_records_the_notation_and_pdf_hash(issued, clerk):
+    event = AuditEvent.objects.for_object(issued).get(action="issue")
+    assert event.actor == clerk
+    assert event.details == {"notation": issued.notation, "pdf_sha256": issued.pdf_sha256}
+
+
+def test_a_replacement_is_a_linked_draft_and_the_old_one_shows_replaced_by(issued, clerk):
+    replacement = issued.start_replacement(clerk)
+    assert replacement.status == DispatchStatus.DRAFT and replacement.replaces == issued
+    assert replacement.subject == issued.subject and set(replacement.groups.all()) == set(issued.groups.all())
+    assert replacement.created_by == issued.created_by
+    assert issued.replaced_by is None
+    Dispatch.objects.filter(pk=replacement.pk).update(status="issued", number=2, year=2026, series="regular")
+    assert issued.replaced_by == replacement
+
+
+def test_csrf_is_enforced_on_workflow_buttons(draft, drafter):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(drafter)
+    response = client.post(reverse("admin:notices_dispatch_workflow", args=[draft.pk, "submit"]))
+    assert response.status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.DRAFT
+
+
+def test_an_issued_dispatch_can_still_be_saved_unchanged_or_with_bookkeeping_fields(issued):
+    issued.save()
+    issued.refresh_from_db()
+    issued.short_code = "ABC123"
+    issued.save(update_fields=["short_code"])
+    issued.refresh_from_db()
+    assert issued.short_code == "ABC123"
+
+
+def test_return_and_recall_first_ask_for_the_comment_or_reason(client, draft, drafter, approver):
+    draft.submit(drafter)
+    client.force_login(approver)
+    form = client.get(reverse("admin:notices_dispatch_workflow", args=[draft.pk, "return"]))
+    assert form.status_code == 200 and 'name="reason"' in form.content.decode()
+    client.post(reverse("admin:notices_dispatch_workflow", args=[draft.pk, "return"]), {"reason": "Thiếu căn cứ."})
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.DRAFT and draft.return_comment == "Thiếu căn cứ."
+    assert client.get(reverse("admin:notices_dispatch_workflow", args=[draft.pk, "approve"])).status_code == 405
