@@ -86,7 +86,8 @@ def test_draft_approve_issue_send_and_audit_in_a_browser(
     select_option_by_text(writer.page, "#id_drafting_unit", "QLT")
     select_option_by_text(writer.page, "#id_signer", "Nguyễn Văn Minh")
     writer.page.fill("#id_subject", "tăng cường phối hợp thu BHXH năm 2026")
-    writer.page.fill("#id_body", "<p>Đề nghị Quý cơ quan phối hợp thực hiện./.</p>")
+    writer.page.locator(".richtext-page").click()  # the admin's rich-text editor
+    writer.page.keyboard.type("Đề nghị Quý cơ quan phối hợp thực hiện./.")
     writer.page.click(".field-groups .select2-selection")
     writer.page.keyboard.type("BHXH")
     writer.page.locator(".select2-results__option", has_text="BHXH cơ sở").click()
