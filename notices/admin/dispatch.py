@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from notices.admin.document import DocumentAdminMixin
@@ -12,6 +13,7 @@ from notices.admin.paging import CappedCountPaginator
 from notices.admin.workflow import WorkflowAdminMixin
 from notices.models import Delivery, Dispatch, DispatchStatus
 from notices.models.dispatch import DispatchError
+from notices.sanitizing import sanitize_body
 
 
 @admin.register(Dispatch)
@@ -21,7 +23,9 @@ class DispatchAdmin(WorkflowAdminMixin, DocumentAdminMixin, admin.ModelAdmin):
     search_fields = ["subject"]
     autocomplete_fields = ["groups", "organizations"]
     actions = ["issue_and_send"]
-    readonly_fields = ["status", "notation_display", "issued_at", "issued_by", "pdf", "pdf_sha256", "delivery_summary"]
+    readonly_fields = [
+        "status", "notation_display", "issued_at", "issued_by", "pdf", "pdf_sha256", "delivery_summary", "body_display",
+    ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["issuer", "drafting_unit", "signer", "subject", "urgency", "secrecy"]}),
         (_("Recipients"), {"fields": ["groups", "organizations", "addressees", "extra_distribution"]}),
@@ -34,6 +38,18 @@ class DispatchAdmin(WorkflowAdminMixin, DocumentAdminMixin, admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def get_fieldsets(self, request, obj: Dispatch | None = None):
+        """Show the body as formatted text, not HTML source, where the dispatch cannot be edited."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        swap = {"body": "body_display"}
+        return [(name, {**opts, "fields": [swap.get(f, f) for f in opts["fields"]]}) for name, opts in fieldsets]
+
+    @admin.display(description=_("body"))
+    def body_display(self, dispatch: Dispatch) -> str:
+        return mark_safe(sanitize_body(dispatch.body))  # noqa: S308  (sanitised to the allow-list again here)
 
     @admin.display(description=_("number / notation"))
     def notation_display(self, dispatch: Dispatch) -> str:

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from notices.models import Dispatch
+from tests.conftest import approve
+
+
+def test_an_issued_dispatch_shows_its_body_as_formatted_text_not_html_source(client, draft, clerk, auditor, monkeypatch):
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    approve(draft).issue(clerk)
+    Dispatch.objects.filter(pk=draft.pk).update(body=draft.body + '<script>alert("x")</script>')  # as if tampered
+    client.force_login(auditor)
+    page = client.get(f"/admin/notices/dispatch/{draft.pk}/change/").content.decode()
+    assert "<p>Bảo hiểm xã hội thành phố Hà Nội đề nghị Quý cơ quan phối hợp thực hiện./.</p>" in page
+    assert "&lt;p&gt;" not in page and 'alert("x")' not in page
