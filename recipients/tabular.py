@@ -7,11 +7,10 @@ import csv
 import datetime
 import io
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 
 import charset_normalizer
-import openpyxl
+import python_calamine
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,18 +37,23 @@ def read_table(data: bytes, filename: str) -> Iterator[list]:
 
 
 def read_xlsx(data: bytes) -> Iterator[list]:
-    """Yield the rows of the first worksheet, streaming (read-only mode keeps memory flat)."""
+    """Yield the rows of the first worksheet.
+
+    calamine (Rust) parses a 100,000-row sheet about twenty times faster than openpyxl's
+    read-only mode, which alone took most of the one-minute budget for such an import.
+    """
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+    except (python_calamine.CalamineError, IndexError, OSError, ValueError) as exc:
         raise ImportFileError(_("This is not a readable .xlsx workbook (%(error)s). %(hint)s") % {
             "error": exc, "hint": RESAVE_HINT}) from exc  # fmt: skip
-    return _xlsx_rows(workbook)
+    return _xlsx_rows(workbook, sheet)
 
 
-def _xlsx_rows(workbook) -> Iterator[list]:
+def _xlsx_rows(workbook, sheet) -> Iterator[list]:
     try:
-        for row in workbook.worksheets[0].iter_rows(values_only=True):
+        for row in sheet.iter_rows():
             yield [_xlsx_cell(value) for value in row]
     finally:
         workbook.close()
@@ -57,8 +61,10 @@ def _xlsx_rows(workbook) -> Iterator[list]:
 
 def _xlsx_cell(value):
     """Return a cell as text, keeping dates as dates and whole numbers without ".0"."""
-    if value is None:
+    if value is None or value == "":
         return ""
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, datetime.datetime | datetime.date | int):
         return value
     if isinstance(value, float):

@@ -4,7 +4,9 @@ from notices.models import Dispatch
 from tests.conftest import approve
 
 
-def test_an_issued_dispatch_shows_its_body_as_formatted_text_not_html_source(client, draft, clerk, auditor, monkeypatch):
+def test_an_issued_dispatch_shows_its_body_as_formatted_text_not_html_source(
+    client, draft, clerk, auditor, monkeypatch
+):
     monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     approve(draft).issue(clerk)
     Dispatch.objects.filter(pk=draft.pk).update(body=draft.body + '<script>alert("x")</script>')  # as if tampered
