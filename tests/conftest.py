@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from config.celery import app as celery_app
 from notices import roles
@@ -13,6 +14,18 @@ from recipients.models import Organization, OrganizationEmail, OrganizationKind,
 from tests.smtp_sink import SmtpSink
 
 WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Run tests in the English source language, so assertions read as the code does.
+
+    The product's default is Vietnamese (settings.LANGUAGE_CODE = "vi"); tests/config/test_locale.py
+    checks that default and the catalogue explicitly.
+    """
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
