@@ -18,6 +18,7 @@ def test_it_seeds_the_demo_once_however_often_it_runs(settings, capsys):
     assert Organization.objects.filter(kind="bhxh").count() == 23
     assert get_user_model().objects.get(username="vanthu").groups.get().name == "Văn thư"
     assert "demo-congvan-2026" in capsys.readouterr().out
+    assert Dispatch.objects.get().status == "approved"  # ready for the clerk to issue
 
 
 @pytest.mark.django_db

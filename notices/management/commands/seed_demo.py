@@ -43,7 +43,7 @@ class Command(BaseCommand):
             issuer = self.seed_issuer()
             counts = seed_directory()
             users = self.seed_users()
-            self.seed_sample(issuer, users["soanthao"])
+            self.seed_sample(issuer, users["soanthao"], users["pheduyet"])
         self.stdout.write(f"Directory: {counts['organizations']} organisations, {counts['groups']} groups.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, *_ in DEMO_USERS:
@@ -85,9 +85,11 @@ class Command(BaseCommand):
             users[username] = user
         return users
 
-    def seed_sample(self, issuer: Issuer, author) -> None:
+    def seed_sample(self, issuer: Issuer, author, approver) -> None:
+        """Leave one approved sample ready for a clerk to issue (a new one once the last was issued)."""
         subject = "phối hợp đôn đốc đóng BHXH, BHYT, BHTN năm 2026"
-        if Dispatch.objects.filter(subject=subject, status=DispatchStatus.DRAFT).exists():
+        waiting = [DispatchStatus.DRAFT, DispatchStatus.SUBMITTED, DispatchStatus.APPROVED]
+        if Dispatch.objects.filter(subject=subject, status__in=waiting).exists():
             return
         dispatch = Dispatch.objects.create(
             issuer=issuer,
@@ -99,3 +101,5 @@ class Command(BaseCommand):
             created_by=author,
         )
         dispatch.groups.set(RecipientGroup.objects.filter(name__in=["BHXH cơ sở", "Công an"]))
+        dispatch.submit(author)
+        dispatch.approve(approver)
