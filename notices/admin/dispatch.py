@@ -7,12 +7,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from notices.admin.sending import SendingAdminMixin
 from notices.models import Delivery, Dispatch, DispatchStatus
 from notices.models.dispatch import DispatchError
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(admin.ModelAdmin):
+class DispatchAdmin(SendingAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "status", "urgency", "drafting_unit", "issued_at", "created_at"]
     list_filter = ["status", "urgency", "secrecy", "drafting_unit"]
     search_fields = ["subject"]
