@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -213,10 +213,55 @@ def record_throttled(delivery: Delivery, error: Throttled, bucket) -> None:
     enqueue([delivery.pk], send_queue(delivery.dispatch), countdown=settings.SEND_THROTTLE_RETRY_SECONDS)
 
 
-def record_sent(delivery: Delivery, provider_message_id: str) -> None:
-    """Record that the provider accepted the message."""
-    transition(delivery.pk, S.SENT, from_=[S.SENDING], sent_at=timezone.now(), last_error="",
-               provider_message_id=provider_message_id)  # fmt: skip
+class Accepted:
+    """Messages the provider accepted whose `sent` is not committed yet.
+
+    The window between the provider accepting a message and our commit is where a dying worker causes a
+    duplicate: the row is still `sending`, the sweeper requeues it, and the recipient gets a second copy
+    with the same Message-ID (which mail clients can recognise). We keep it short and bounded: accepted
+    messages are committed together at most SEND_COMMIT_EVERY messages or SEND_COMMIT_SECONDS later,
+    before a pause gives rows back, and whatever happens to the batch (`finally`). One commit per message
+    would make the database, not the mail server, the bottleneck (each commit waits for a WAL flush).
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str, datetime.datetime]] = []
+        self.since = 0.0
+
+    def add(self, delivery_id: int, provider_message_id: str) -> None:
+        """Note an accepted message; commit the notes when there are enough or the oldest is old enough."""
+        if not self.rows:
+            self.since = time.monotonic()
+        self.rows.append((delivery_id, provider_message_id, timezone.now()))
+        if len(self.rows) >= settings.SEND_COMMIT_EVERY:
+            self.flush()
+
+    def flush_if_old(self) -> None:
+        """Commit the notes if the oldest has waited SEND_COMMIT_SECONDS."""
+        if self.rows and time.monotonic() - self.since >= settings.SEND_COMMIT_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Move the noted deliveries from `sending` to `sent` and write their events, in one transaction."""
+        if self.rows:
+            record_sent(self.rows)
+            self.rows = []
+
+
+def record_sent(rows: list[tuple[int, str, datetime.datetime]]) -> int:
+    """Record that the provider accepted these (delivery id, provider message id, time) rows; return how many moved."""
+    with transaction.atomic():
+        ids = set(
+            Delivery.objects.filter(pk__in=[pk for pk, _, _ in rows], status=S.SENDING)
+            .select_for_update(of=("self",))
+            .values_list("pk", flat=True)
+        )
+        rows = [row for row in rows if row[0] in ids]
+        if not rows:
+            return 0
+        mark_sent(rows)
+        DeliveryEvent.objects.bulk_create(DeliveryEvent(delivery_id=pk, type=S.SENT, at=at) for pk, _, at in rows)
+    return len(rows)
 
 
 def is_paused(dispatch_id: int) -> bool:
@@ -228,6 +273,24 @@ def release(delivery_ids: list[int]) -> None:
     """Give claimed deliveries back to the queue (the dispatch was paused), without spending an attempt."""
     queryset = Delivery.objects.filter(pk__in=delivery_ids, status=S.SENDING)
     bulk_transition(queryset, S.QUEUED, "paused by the operator", attempts=F("attempts") - 1)
+
+
+def mark_sent(rows: list[tuple[int, str, datetime.datetime]]) -> None:
+    """Set status, time and provider id of locked `sending` rows: one statement on PostgreSQL."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        for pk, provider_id, at in rows:
+            Delivery.objects.filter(pk=pk).update(status=S.SENT, last_error="", updated_at=now, sent_at=at,
+                                                  provider_message_id=provider_id)  # fmt: skip
+        return
+    table = Delivery._meta.db_table
+    values = ", ".join(["(%s::bigint, %s::varchar, %s::timestamptz)"] * len(rows))
+    sql = (
+        f"UPDATE \"{table}\" AS d SET status = %s, last_error = '', updated_at = %s, sent_at = v.at, "
+        f"provider_message_id = v.pid FROM (VALUES {values}) AS v(id, pid, at) WHERE d.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [S.SENT, now, *[value for row in rows for value in row]])
 
 
 def send_batch(delivery_ids: list[int]) -> int:
@@ -248,26 +311,32 @@ def send_batch(delivery_ids: list[int]) -> int:
 
 
 def send_claimed(deliveries: list[Delivery], dispatch: Dispatch) -> int:
-    """Send claimed deliveries of one dispatch in order, checking for a pause or cancel now and then."""
+    """Send claimed deliveries of one dispatch in order, checking now and then whether it was paused."""
     from notices.ratelimit import TokenBucket
 
     shared = mail.for_dispatch(dispatch.pk)
     bucket, tokens, sent, checked = TokenBucket(provider_name()), 0, 0, time.monotonic()
+    accepted = Accepted()
     with open_transport() as transport:
-        for i, delivery in enumerate(deliveries):
-            if time.monotonic() - checked > 1:
-                checked = time.monotonic()
-                if is_paused(dispatch.pk):
-                    release([d.pk for d in deliveries[i:]])
-                    break
-            tokens = tokens or bucket.acquire(min(len(deliveries) - i, settings.SEND_RATE_TAKE))
-            tokens -= 1
-            sent += send_claimed_one(delivery, shared, transport, bucket)
+        try:
+            for i, delivery in enumerate(deliveries):
+                accepted.flush_if_old()
+                if time.monotonic() - checked > 1:
+                    checked = time.monotonic()
+                    if is_paused(dispatch.pk):
+                        accepted.flush()
+                        release([d.pk for d in deliveries[i:]])
+                        break
+                tokens = tokens or bucket.acquire(min(len(deliveries) - i, settings.SEND_RATE_TAKE))
+                tokens -= 1
+                sent += send_claimed_one(delivery, shared, transport, bucket, accepted)
+        finally:
+            accepted.flush()
     return sent
 
 
-def send_claimed_one(delivery: Delivery, shared: mail.DispatchMail, transport, bucket) -> int:
-    """Send one claimed delivery and record the outcome; return 1 if it was sent."""
+def send_claimed_one(delivery: Delivery, shared: mail.DispatchMail, transport, bucket, accepted: Accepted) -> int:
+    """Send one claimed delivery and note or record the outcome; return 1 if the provider accepted it."""
     msg_id = mail.message_id(delivery.pk, delivery.dispatch_id)
     try:
         provider_id = transport.send(shared, delivery.address, msg_id, delivery.organization_name,
@@ -278,11 +347,7 @@ def send_claimed_one(delivery: Delivery, shared: mail.DispatchMail, transport, b
     except SendError as exc:
         record_failure(delivery, exc)
         return 0
-    # The window: the provider has accepted the message and we have not committed yet. It is kept to one
-    # short transaction (one UPDATE and one INSERT) before anything else happens. If the worker dies inside
-    # it, the row stays `sending`, the sweeper requeues it, and the recipient may get a second copy with
-    # the same Message-ID (which mail clients and our register can recognise as the same message).
-    record_sent(delivery, provider_id)
+    accepted.add(delivery.pk, provider_id)  # committed within SEND_COMMIT_EVERY messages (see Accepted)
     return 1
 
 
