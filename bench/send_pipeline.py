@@ -49,6 +49,33 @@ def run_baseline(workdir: Path, data: bytes, sender: str, n: int, processes: int
     return n / elapsed
 
 
+def measure_pipeline(draft, clerk, workers, n: int) -> tuple[float, float, float]:
+    """Issue the dispatch; return the fan-out time, the time until all N are handed to SMTP, and the peak RSS."""
+    from notices import sending
+    from notices.models import Dispatch
+
+    watch = support.RssWatch(workers)
+    watch.start()
+    time.sleep(3)  # let the workers connect before the clock starts
+    started = {}
+    original_start = sending.start
+    sending.start = lambda dispatch_id: started.setdefault("t", time.time()) and original_start(dispatch_id)
+    draft.issue(clerk)
+    fanout_s = None
+    deadline = time.monotonic() + 3600
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        dispatch = Dispatch.objects.get(pk=draft.pk)
+        if fanout_s is None and dispatch.fanned_out_at:
+            fanout_s = dispatch.fanned_out_at.timestamp() - started["t"]
+        done = support.counts_by_status(draft.pk)
+        if done.get("sent", 0) + done.get("failed", 0) >= n:
+            break
+    send_s = time.time() - started["t"]
+    watch.stop.set()
+    return fanout_s, send_s, watch.peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=100_000)
@@ -71,31 +98,11 @@ def main() -> None:
     sink = support.Sink(workdir)
     env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(sink.port))
     workers = [support.start_worker(env, f"bench{i}") for i in range(args.workers)]
-    watch = support.RssWatch(workers)
-    watch.start()
-    time.sleep(3)  # let the workers connect before the clock starts
-
-    from notices import mail, sending
-    from notices.models import Dispatch
-
-    started = {}
-    original_start = sending.start
-    sending.start = lambda dispatch_id: started.setdefault("t", time.time()) and original_start(dispatch_id)
-    draft.issue(clerk)
-    fanout_s = send_s = None
-    deadline = time.monotonic() + 3600
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        dispatch = Dispatch.objects.get(pk=draft.pk)
-        if fanout_s is None and dispatch.fanned_out_at:
-            fanout_s = dispatch.fanned_out_at.timestamp() - started["t"]
-        done = support.counts_by_status(draft.pk)
-        if done.get("sent", 0) + done.get("failed", 0) >= n:
-            send_s = time.time() - started["t"]
-            break
-    watch.stop.set()
-    support.stop_all(workers)
-    counts = sink.stop()
+    try:
+        fanout_s, send_s, peak = measure_pipeline(draft, clerk, workers, n)
+    finally:
+        support.stop_all(workers)
+        counts = sink.stop()
     load_after = support.load_average()
 
     shared = mail.for_dispatch(draft.pk)
@@ -110,7 +117,7 @@ def main() -> None:
         "msgs_per_s": round(msgs_per_s, 1),
         "baseline_msgs_per_s": round(baseline, 1),
         "ratio": round(msgs_per_s / baseline, 3),
-        "worker_peak_rss_mb": round(watch.peak, 1),
+        "worker_peak_rss_mb": round(peak, 1),
         "duplicates": sum(c - 1 for c in counts.values() if c > 1),
         "missing": len(expected - set(counts)),
         "message_bytes": len(data),

@@ -113,15 +113,82 @@ def begin_sending(dispatch: Dispatch) -> bool:
     return bool(started)
 
 
-def write_page(dispatch: Dispatch, after: str) -> tuple[list[int], str | None]:
-    """Write the deliveries of the next page of addresses (sorted, after `after`).
+def plan_pages(dispatch: Dispatch) -> tuple[list[tuple[str, str | None]], int]:
+    """Cut the dispatch's sorted addresses into pages; return the (after, up to) bounds and the address count.
 
-    Return the ids of the new queued deliveries and the last address of the page, or None at the end.
+    Every page is a range of addresses, so the pages can be written in parallel by any workers, in any order.
+    """
+    page_sql, params = dispatch.recipient_addresses().query.sql_with_params()
+    sql = (
+        f"SELECT address, rn, total FROM (SELECT address, row_number() OVER (ORDER BY address) AS rn, "
+        f"count(*) OVER () AS total FROM (SELECT DISTINCT address FROM ({page_sql}) q) d) r "
+        f"WHERE rn %% %s = 0 OR rn = total"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, settings.SEND_FANOUT_PAGE_SIZE])
+        rows = cursor.fetchall()
+    total = rows[-1][2] if rows else 0
+    bounds, after = [], ""
+    for address, rn, _ in rows:
+        if rn < total:
+            bounds.append((after, address))
+            after = address
+    return bounds + ([(after, None)] if total else []), total
+
+
+def write_page(dispatch: Dispatch, after: str, upto: str | None) -> list[int]:
+    """Write the deliveries of the addresses after `after` up to `upto` (inclusive); return the new queued ids.
+
     Suppressed addresses are recorded with the status `suppressed`. Safe to repeat: existing rows are kept.
     """
-    rows = list(dispatch.recipient_addresses().filter(address__gt=after)[: settings.SEND_FANOUT_PAGE_SIZE])
-    if not rows:
-        return [], None
+    page = dispatch.recipient_addresses().filter(address__gt=after)
+    if upto is not None:
+        page = page.filter(address__lte=upto)
+    if connection.vendor == "postgresql":
+        return write_page_in_sql(dispatch, page)
+    return write_page_in_python(dispatch, list(page))
+
+
+# One statement writes a page of deliveries and their first events inside PostgreSQL: 100,000 rows built
+# as Python objects would make the fan-out ten times slower. (Keep the column list in step with the models.)
+FAN_OUT_SQL = """
+WITH page AS ({page}),
+firsts AS (SELECT DISTINCT ON (address) organization_id, organization__name, address FROM page ORDER BY address),
+inserted AS (
+    INSERT INTO {delivery} (dispatch_id, organization_id, organization_name, address, status, attempts,
+                            last_error, provider_message_id, created_at, updated_at)
+    SELECT %s, f.organization_id, f.organization__name, f.address,
+           CASE WHEN EXISTS (SELECT 1 FROM {suppression} s WHERE s.lifted_at IS NULL AND lower(s.address) = f.address)
+                THEN %s ELSE %s END, 0, '', '', now(), now()
+    FROM firsts f
+    ON CONFLICT ON CONSTRAINT delivery_one_per_address DO NOTHING
+    RETURNING id, status
+),
+events AS (
+    INSERT INTO {event} (delivery_id, type, at, detail, provider_event_id)
+    SELECT id, status, now(), CASE WHEN status = %s THEN %s ELSE '' END, '' FROM inserted
+)
+SELECT array_agg(id ORDER BY id) FROM inserted WHERE status = %s
+"""
+
+
+def write_page_in_sql(dispatch: Dispatch, page) -> list[int]:
+    """Write one page with one statement (PostgreSQL); return the new queued ids."""
+    page_sql, page_params = page.query.sql_with_params()
+    sql = FAN_OUT_SQL.format(page=page_sql, delivery=Delivery._meta.db_table, suppression=Suppression._meta.db_table,
+                             event=DeliveryEvent._meta.db_table)  # fmt: skip
+    params = [*page_params, dispatch.pk, S.SUPPRESSED, S.QUEUED, S.SUPPRESSED, SUPPRESSED_DETAIL, S.QUEUED]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (queued,) = cursor.fetchone()
+    return queued or []
+
+
+SUPPRESSED_DETAIL = "address is on the suppression list"
+
+
+def write_page_in_python(dispatch: Dispatch, rows: list) -> list[int]:
+    """Write one page row by row (SQLite); return the new queued ids."""
     addresses = {address for _, _, address in rows}
     suppressed = set(Suppression.objects.active().filter(address__in=addresses).values_list("address", flat=True))
     new, seen = [], set(dispatch.deliveries.filter(address__in=addresses).values_list("address", flat=True))
@@ -134,11 +201,14 @@ def write_page(dispatch: Dispatch, after: str) -> tuple[list[int], str | None]:
     with transaction.atomic():
         Delivery.objects.bulk_create(new, batch_size=2000)
         record_events([d.pk for d in new if d.status == S.QUEUED], S.QUEUED)
-        record_events(
-            [d.pk for d in new if d.status == S.SUPPRESSED], S.SUPPRESSED, "address is on the suppression list"
-        )
-    last = rows[-1][2] if len(rows) == settings.SEND_FANOUT_PAGE_SIZE else None
-    return [d.pk for d in new if d.status == S.QUEUED], last
+        record_events([d.pk for d in new if d.status == S.SUPPRESSED], S.SUPPRESSED, SUPPRESSED_DETAIL)
+    return [d.pk for d in new if d.status == S.QUEUED]
+
+
+def finish_fan_out_if_complete(dispatch_id: int, expected: int) -> None:
+    """Finish the fan-out once the dispatch has a delivery for each of the `expected` addresses."""
+    if Delivery.objects.filter(dispatch_id=dispatch_id).count() >= expected:
+        finish_fan_out(dispatch_id)
 
 
 def finish_fan_out(dispatch_id: int) -> None:
@@ -452,6 +522,7 @@ def sweep(queue_is_empty) -> dict:
     - `queued` untouched for SEND_STUCK_SECONDS while the send queues are empty: the task was lost
       (e.g. Redis restarted); enqueued again. Duplicated tasks are harmless: they claim nothing.
     - anything still waiting SEND_GIVE_UP_SECONDS after it was queued: failed, "timed out".
+    - a dispatch whose fan-out has not finished SEND_STUCK_SECONDS after its last progress: fanned out again.
     Safe while workers run: every move is a conditional update on locked rows.
     """
     now = timezone.now()
@@ -470,9 +541,24 @@ def sweep(queue_is_empty) -> dict:
     again += list(Delivery.objects.filter(pk__in=stuck).values_list("pk", "dispatch_id"))
     Delivery.objects.filter(pk__in=[pk for pk, _ in again], status=S.QUEUED).update(updated_at=now)
     requeue_by_dispatch(again)
+    restarted = restart_stalled_fan_outs(stuck_before)
     for dispatch_id in {d for (d,) in Delivery.objects.filter(pk__in=timed_out).values_list("dispatch_id")}:
         finish_dispatch_if_done(dispatch_id)
-    return {"timed_out": len(timed_out), "stuck": len(stuck), "enqueued": len(again)}
+    return {"timed_out": len(timed_out), "stuck": len(stuck), "enqueued": len(again), "fan_outs": restarted}
+
+
+def restart_stalled_fan_outs(before: datetime.datetime) -> int:
+    """Queue the fan-out again of dispatches whose fan-out task was lost (it is safe to repeat)."""
+    from notices import tasks
+
+    stalled = Dispatch.objects.filter(fanned_out_at__isnull=True, secrecy="").filter(
+        Q(status=DispatchStatus.ISSUED, issued_at__lt=before) | Q(status=DispatchStatus.SENDING, updated_at__lt=before)
+    )
+    ids = list(stalled.values_list("pk", flat=True))
+    for dispatch_id in ids:
+        Dispatch.objects.filter(pk=dispatch_id).update(updated_at=timezone.now())
+        tasks.fan_out.delay(dispatch_id)
+    return len(ids)
 
 
 def requeue_by_dispatch(rows: list[tuple[int, int]]) -> None:

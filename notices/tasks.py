@@ -27,23 +27,24 @@ def fan_out(dispatch_id: int) -> None:
         log.info("Dispatch %s is %s: nothing to fan out", dispatch_id, dispatch.status)
         return
     sending.begin_sending(dispatch)
-    fan_out_page.delay(dispatch_id, "")
+    pages, expected = sending.plan_pages(dispatch)
+    for after, upto in pages:
+        fan_out_page.delay(dispatch_id, after, upto, expected)
+    if not pages:
+        sending.finish_fan_out(dispatch_id)
 
 
 @shared_task(name="notices.fan_out_page")
-def fan_out_page(dispatch_id: int, after: str) -> None:
-    """Write one page of deliveries, queue their send tasks, then queue the next page (no giant chord)."""
+def fan_out_page(dispatch_id: int, after: str, upto: str | None, expected: int) -> None:
+    """Write one range of deliveries and queue their send tasks; the last page to finish ends the fan-out."""
     dispatch = Dispatch.objects.get(pk=dispatch_id)
     if dispatch.is_secret or dispatch.status != DispatchStatus.SENDING:
         log.info("Dispatch %s is %s: fan-out stops", dispatch_id, dispatch.status)
         return
-    queued, last = sending.write_page(dispatch, after)
-    if last is not None:
-        fan_out_page.apply_async(args=[dispatch_id, last], queue="render")
+    queued = sending.write_page(dispatch, after, upto)
     if not dispatch.sending_paused_at:
         sending.enqueue(queued, sending.send_queue(dispatch))
-    if last is None:
-        sending.finish_fan_out(dispatch_id)
+    sending.finish_fan_out_if_complete(dispatch_id, expected)
 
 
 @shared_task(name="notices.send_batch")

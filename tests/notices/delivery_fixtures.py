@@ -39,7 +39,7 @@ def issue_to(draft, clerk, fresh_broker):
         draft.store_pdf(PDF)
         draft.save()
         sending.begin_sending(draft)
-        sending.write_page(draft, "")
+        sending.write_page(draft, "", None)
         sending.finish_fan_out(draft.pk)
         return draft
 

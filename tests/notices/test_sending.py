@@ -241,7 +241,7 @@ def test_copied_addresses_of_one_organisation_get_their_own_messages(issue_to, s
     dispatch = issue_to(1)
     org = Organization.objects.get()
     OrganizationEmail.objects.create(organization=org, address="vanthu.copy@bhxh-hanoi.example.vn")
-    sending.write_page(dispatch, "")
+    sending.write_page(dispatch, "", None)
     sending.send_batch(ids_of(dispatch))
     assert sorted(rcpts for _, rcpts in smtp_server.handler.envelopes) == [
         ["office000@bhxh-hanoi.example.vn"],
@@ -277,7 +277,7 @@ def test_the_fan_out_refuses_a_secret_dispatch(draft, clerk, fresh_broker):
     draft.groups.add(make_group(2))
     Dispatch.objects.filter(pk=draft.pk).update(secrecy="toi_mat", status=DispatchStatus.ISSUED, number=3)
     tasks.fan_out(draft.pk)
-    tasks.fan_out_page(draft.pk, "")
+    tasks.fan_out_page(draft.pk, "", None, 2)
     assert not Delivery.objects.exists()
     with pytest.raises(sending.SendError):
         sending.begin_sending(Dispatch.objects.get(pk=draft.pk))
