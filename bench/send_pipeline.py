@@ -105,6 +105,8 @@ def main() -> None:
         counts = sink.stop()
     load_after = support.load_average()
 
+    from notices import mail
+
     shared = mail.for_dispatch(draft.pk)
     data = shared.as_bytes(support.address(0), "baseline@bhxh.example.vn", "Công ty TNHH", "https://x/xac-nhan/1/")
     baseline = run_baseline(workdir, data, shared.envelope_from, n, os.cpu_count() or 2)
