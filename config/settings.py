@@ -191,9 +191,9 @@ LOGGING = {
 SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=6)
 SEND_RETRY_BASE_SECONDS = env.float("SEND_RETRY_BASE_SECONDS", default=30.0)
 SEND_MAX_COUNTDOWN_SECONDS = env.float("SEND_MAX_COUNTDOWN_SECONDS", default=60.0)
-SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=50)  # deliveries per send task, over one connection
+SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=100)  # deliveries per send task, over one connection
 # Accepted messages are marked sent in one commit per this many messages or seconds (the duplicate window).
-SEND_COMMIT_EVERY = env.int("SEND_COMMIT_EVERY", default=10)
+SEND_COMMIT_EVERY = env.int("SEND_COMMIT_EVERY", default=20)
 SEND_COMMIT_SECONDS = env.float("SEND_COMMIT_SECONDS", default=0.2)
 SEND_FANOUT_PAGE_SIZE = env.int("SEND_FANOUT_PAGE_SIZE", default=5000)
 # Global rate per provider, shared by all workers through Redis; halved for a while after a throttling answer.

@@ -7,6 +7,7 @@ Only the first acknowledgement is kept; the reader's IP address is stored only a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 
@@ -33,7 +34,13 @@ def token(delivery_id: int) -> str:
 
 def url(delivery_id: int) -> str:
     """Return the absolute acknowledgement link of a delivery."""
-    return settings.PUBLIC_BASE_URL + reverse("acknowledge", args=[token(delivery_id)])
+    return url_prefix() + token(delivery_id) + "/"
+
+
+@functools.cache
+def url_prefix() -> str:
+    """Return the acknowledgement links' common start (resolved once: it is asked for every message)."""
+    return settings.PUBLIC_BASE_URL + reverse("acknowledge", args=["T"]).removesuffix("T/")
 
 
 def delivery_id_from(value: str) -> int | None:

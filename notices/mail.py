@@ -56,6 +56,12 @@ class DispatchMail:
     filename: str
     pdf: bytes
     pdf_part: bytes
+    subject_header: str = ""
+    boundary: str = ""
+
+    def __post_init__(self) -> None:
+        self.subject_header = _header(self.subject)
+        self.boundary = uuid.uuid4().hex  # base64 parts never contain "-", so one boundary serves every message
 
     def personalise(self, organization_name: str, ack_url: str) -> tuple[str, str]:
         """Return the text and HTML bodies for one recipient."""
@@ -66,9 +72,10 @@ class DispatchMail:
     def as_bytes(self, to: str, msg_id: str, organization_name: str, ack_url: str, subject: str = "") -> bytes:
         """Return the whole MIME message for one address, ready for SMTP DATA."""
         text, html = self.personalise(organization_name, ack_url)
-        mixed, alternative = f"mixed-{uuid.uuid4().hex}", f"alt-{uuid.uuid4().hex}"
+        mixed, alternative = f"mixed-{self.boundary}", f"alt-{self.boundary}"
+        subject_header = _header(subject) if subject else self.subject_header
         head = (
-            f"From: {self.from_header}\r\nTo: {to}\r\nSubject: {_header(subject or self.subject)}\r\n"
+            f"From: {self.from_header}\r\nTo: {to}\r\nSubject: {subject_header}\r\n"
             f"Date: {formatdate()}\r\nMessage-ID: <{msg_id}>\r\nMIME-Version: 1.0\r\n"
             f'Content-Type: multipart/mixed; boundary="{mixed}"\r\n\r\n'
             f'--{mixed}\r\nContent-Type: multipart/alternative; boundary="{alternative}"\r\n\r\n'
