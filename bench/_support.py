@@ -16,12 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 QUEUES = "send-urgent,render,events,send,celery"
 
 
-def bench_database_url(base: str) -> str:
+def bench_database_url(base: str, suffix: str = "bench") -> str:
     """Create (afresh) the benchmark database next to the one in `base`; return its URL."""
     import psycopg
 
     parts = urlsplit(base)
-    name = parts.path.lstrip("/") + "_bench"
+    name = parts.path.lstrip("/") + "_" + suffix
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -38,9 +38,9 @@ SUPPRESS = {S.BOUNCED: SuppressionReason.HARD_BOUNCE, S.COMPLAINED: SuppressionR
 def event_key(event, esp_name: str) -> str:
     """Return the event's unique id: the provider's, or a digest of what identifies it when it has none."""
     if event.event_id:
-        return f"{esp_name}:{event.event_id}"[:255]
+        return f"{esp_name.lower()}:{event.event_id}"[:255]
     parts = [esp_name, event.message_id, event.event_type, event.recipient, str(event.timestamp)]
-    return f"{esp_name}:sha256:" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    return f"{esp_name.lower()}:sha256:" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
 
 
 def describe(event) -> str:
