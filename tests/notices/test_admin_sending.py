@@ -64,3 +64,27 @@ def test_send_a_test_copy_to_me(client, clerk, issue_to, smtp_server, celery_wor
     (message,) = smtp_server.messages
     assert message["To"] == "vanthu@bhxh.example.vn" and message["Subject"].startswith("[TEST]")
     assert set(dispatch.deliveries.values_list("status", flat=True)) == {"queued"}
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]  # fmt: skip
+
+
+def test_the_dispatch_page_refreshes_the_delivery_counts_by_itself(live_server, client, clerk, issue_to, settings):
+    from playwright.sync_api import expect, sync_playwright
+
+    settings.DEBUG = True
+    dispatch = issue_to(3)
+    client.force_login(clerk)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+        page = context.new_page()
+        page.goto(f"{live_server.url}{reverse('admin:notices_dispatch_change', args=[dispatch.pk])}")
+        badge = page.locator("#sending-progress")
+        expect(badge).to_have_attribute("data-counts", '{"queued":3}', timeout=10_000)
+        dispatch.deliveries.update(status="sent")  # the workers send while the clerk watches
+        expect(badge).to_have_attribute("data-counts", '{"sent":3}', timeout=10_000)
+        browser.close()
