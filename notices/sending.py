@@ -551,8 +551,11 @@ def restart_stalled_fan_outs(before: datetime.datetime) -> int:
     """Queue the fan-out again of dispatches whose fan-out task was lost (it is safe to repeat)."""
     from notices import tasks
 
-    stalled = Dispatch.objects.filter(fanned_out_at__isnull=True, secrecy="").filter(
-        Q(status=DispatchStatus.ISSUED, issued_at__lt=before) | Q(status=DispatchStatus.SENDING, updated_at__lt=before)
+    stalled = Dispatch.objects.filter(
+        fanned_out_at__isnull=True,
+        secrecy="",
+        status__in=[DispatchStatus.ISSUED, DispatchStatus.SENDING],
+        updated_at__lt=before,
     )
     ids = list(stalled.values_list("pk", flat=True))
     for dispatch_id in ids:

@@ -70,10 +70,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync"]  # fmt: skip
 
 
-def test_the_dispatch_page_refreshes_the_delivery_counts_by_itself(live_server, client, clerk, issue_to, settings):
+def test_the_dispatch_page_refreshes_the_delivery_counts_by_itself(
+    live_server, client, clerk, issue_to, settings, monkeypatch
+):
     from playwright.sync_api import expect, sync_playwright
 
-    settings.DEBUG = True
+    monkeypatch.setenv(
+        "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
+    )  # Playwright's loop runs in this thread, beside our ORM calls
     dispatch = issue_to(3)
     client.force_login(clerk)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value

@@ -66,7 +66,9 @@ def test_the_sweeper_requeues_a_due_retry_and_times_out_very_old_deliveries(issu
 
 @pytest.mark.django_db
 def test_the_sweeper_restarts_a_fan_out_whose_task_was_lost(draft, clerk, fresh_broker):
-    Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.ISSUED, number=1, issued_at=LONG_AGO)
+    Dispatch.objects.filter(pk=draft.pk).update(
+        status=DispatchStatus.ISSUED, number=1, issued_at=LONG_AGO, updated_at=LONG_AGO
+    )
     assert sending.sweep(lambda: True)["fan_outs"] == 1
     assert sending.sweep(lambda: True)["fan_outs"] == 0  # not again until it is stuck once more
 
