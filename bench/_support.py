@@ -122,10 +122,10 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def start_worker(env: dict[str, str], name: str) -> subprocess.Popen:
-    """Start one Celery worker (one prefork pool process) with the benchmark's environment."""
+def start_worker(env: dict[str, str], name: str, pool: str = "prefork", concurrency: int = 1) -> subprocess.Popen:
+    """Start one Celery worker with the benchmark's environment (by default one prefork pool process)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "1", "-Q", QUEUES,
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", pool, "-c", str(concurrency), "-Q", QUEUES,
          "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
         cwd=ROOT, env={**os.environ, **env},
     )  # fmt: skip

@@ -104,7 +104,7 @@ def main() -> None:
     env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "VAR_DIR": str(workdir), "LOG_LEVEL": "ERROR",
            "EMAIL_DELIVERY": "smtp", "SEND_RATE_PER_SECOND": "1000000", "SEND_RATE_BURST": "100000",
            "SEND_RATE_TAKE": "50", "SEND_SWEEP_INTERVAL_SECONDS": "2", "SEND_STUCK_SECONDS": "8",
-           "SEND_RETRY_BASE_SECONDS": "0.2", "SEND_MAX_ATTEMPTS": "25", "SEND_MAX_COUNTDOWN_SECONDS": "5",
+           "SEND_RETRY_BASE_SECONDS": "0.2", "SEND_RETRY_MAX_SECONDS": "5", "SEND_MAX_ATTEMPTS": "25", "SEND_MAX_COUNTDOWN_SECONDS": "5",
            "DEBUG": "True"}  # fmt: skip
     support.setup_django(env)
     draft, clerk = support.seed(n)

@@ -79,7 +79,14 @@ def measure_pipeline(draft, clerk, workers, n: int) -> tuple[float, float, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--pool",
+        default="prefork",
+        help="Celery pool of each worker: prefork (one pool process) "
+        "or threads (--threads send loops in the worker process)",
+    )
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     n = args.recipients
     workdir = Path(tempfile.mkdtemp(prefix="bench-send-"))
@@ -97,7 +104,8 @@ def main() -> None:
 
     sink = support.Sink(workdir)
     env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(sink.port))
-    workers = [support.start_worker(env, f"bench{i}") for i in range(args.workers)]
+    concurrency = args.threads if args.pool == "threads" else 1
+    workers = [support.start_worker(env, f"bench{i}", args.pool, concurrency) for i in range(args.workers)]
     try:
         fanout_s, send_s, peak = measure_pipeline(draft, clerk, workers, n)
     finally:
@@ -114,6 +122,7 @@ def main() -> None:
     msgs_per_s = n / send_s
     print(json.dumps({
         "recipients": n,
+        "workers": f"{args.workers} x {args.pool}" + (f" ({concurrency} threads)" if args.pool == "threads" else ""),
         "fanout_s": round(fanout_s, 2),
         "send_s": round(send_s, 2),
         "msgs_per_s": round(msgs_per_s, 1),

@@ -190,6 +190,7 @@ LOGGING = {
 # --- Sending ----------------------------------------------------------------------------------
 SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=6)
 SEND_RETRY_BASE_SECONDS = env.float("SEND_RETRY_BASE_SECONDS", default=30.0)
+SEND_RETRY_MAX_SECONDS = env.float("SEND_RETRY_MAX_SECONDS", default=3600.0)  # the backoff's ceiling
 SEND_MAX_COUNTDOWN_SECONDS = env.float("SEND_MAX_COUNTDOWN_SECONDS", default=60.0)
 SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=100)  # deliveries per send task, over one connection
 # Accepted messages are marked sent in one commit per this many messages or seconds (the duplicate window).

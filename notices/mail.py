@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ ORG_PLACEHOLDER = "@@CONGVAN-ORGANIZATION@@"
 ACK_PLACEHOLDER = "@@CONGVAN-ACKNOWLEDGE@@"
 CACHE_SIZE = 4
 _cache: OrderedDict[tuple[int, str], DispatchMail] = OrderedDict()
+_lock = threading.Lock()
 
 
 def message_id(delivery_id: int, dispatch_id: int) -> str:
@@ -154,10 +156,13 @@ def for_dispatch(dispatch_id: int) -> DispatchMail:
     """Return the dispatch's shared email parts, built at most once per worker (a small LRU cache)."""
     dispatch = Dispatch.objects.select_related("issuer", "drafting_unit").get(pk=dispatch_id)
     key = (dispatch_id, dispatch.pdf_sha256 or hashlib.sha256(dispatch.pdf.name.encode()).hexdigest())
-    if key in _cache:
-        _cache.move_to_end(key)
-        return _cache[key]
-    _cache[key] = mail = build(dispatch)
-    while len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
+    with _lock:  # thread-pool workers share the cache
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    mail = build(dispatch)
+    with _lock:
+        _cache[key] = mail
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return mail

@@ -258,7 +258,7 @@ def claim(delivery_ids: list[int]) -> list[int]:
 def retry_delay(attempt: int) -> float:
     """Return an exponential backoff with jitter for the given attempt (1-based)."""
     base = settings.SEND_RETRY_BASE_SECONDS
-    return base * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+    return min(base * 2 ** (attempt - 1), settings.SEND_RETRY_MAX_SECONDS) * random.uniform(0.5, 1.5)
 
 
 def record_failure(delivery: Delivery, error: SendError) -> None:
