@@ -49,7 +49,7 @@ def sources_of(target: str) -> list[str]:
 
 def transition(
     delivery_id: int, to: str, detail: str = "", *, from_: Iterable[str] = (), event_id: str = "", **changes
-):
+) -> bool:
     """Move one delivery to `to` and write its event; return False (and write nothing) if it was not in `from_`."""
     sources = list(from_) or sources_of(to)
     assert all(to in TRANSITIONS[source] for source in sources), f"{sources} -> {to} is not a transition"
@@ -203,6 +203,18 @@ def write_page_in_python(dispatch: Dispatch, rows: list) -> list[int]:
         record_events([d.pk for d in new if d.status == S.QUEUED], S.QUEUED)
         record_events([d.pk for d in new if d.status == S.SUPPRESSED], S.SUPPRESSED, SUPPRESSED_DETAIL)
     return [d.pk for d in new if d.status == S.QUEUED]
+
+
+def create_deliveries(dispatch: Dispatch) -> int:
+    """Write every delivery of an issued dispatch in this process (small dispatches, tests); return how many exist.
+
+    The workers fan out in parallel pages instead (`tasks.fan_out`). Refuses a secret dispatch.
+    """
+    begin_sending(dispatch)
+    for after, upto in plan_pages(dispatch)[0]:
+        write_page(dispatch, after, upto)
+    finish_fan_out(dispatch.pk)
+    return dispatch.deliveries.count()
 
 
 def finish_fan_out_if_complete(dispatch_id: int, expected: int) -> None:

@@ -284,6 +284,20 @@ def test_the_fan_out_refuses_a_secret_dispatch(draft, clerk, fresh_broker):
 
 
 @pytest.mark.django_db
+def test_create_deliveries_writes_every_address_in_one_go_and_refuses_a_secret_dispatch(draft, clerk, settings):
+    settings.SEND_FANOUT_PAGE_SIZE = 3
+    draft.groups.add(make_group(7))
+    Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.ISSUED, number=2)
+    draft.refresh_from_db()
+    assert sending.create_deliveries(draft) == 7
+    Dispatch.objects.filter(pk=draft.pk).update(secrecy="tuyet_mat")
+    draft.refresh_from_db()
+    with pytest.raises(sending.SendError) as refused:
+        sending.create_deliveries(draft)
+    assert refused.value.permanent
+
+
+@pytest.mark.django_db
 def test_urgent_dispatches_go_to_the_urgent_queue(draft):
     assert sending.send_queue(draft) == "send"
     draft.urgency = Urgency.VERY_URGENT
