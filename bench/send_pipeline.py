@@ -4,7 +4,7 @@
         .venv/bin/python bench/send_pipeline.py --recipients 100000
 
 Issues a dispatch to N organisations with real PostgreSQL (a fresh `<db>_bench` database), Redis, two worker
-processes and an aiosmtpd sink in its own process that counts messages per address. Measures the fan-out time,
+processes (each running two threads by default; `--pool prefork` for one pool process each) and an aiosmtpd sink in its own process that counts messages per address. Measures the fan-out time,
 the time until all N are handed to SMTP, messages per second and the workers' peak RSS. Then, in the same run,
 the baseline: one process per core sending the same pre-built message bytes with smtplib over one reused
 connection to a fresh sink. Prints one JSON line.
@@ -82,9 +82,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument(
         "--pool",
-        default="prefork",
-        help="Celery pool of each worker: prefork (one pool process) "
-        "or threads (--threads send loops in the worker process)",
+        default="threads",
+        help="Celery pool of each worker process: threads (--threads send loops in it, the default: sending "
+        "waits on the mail server) or prefork (one pool process)",
     )
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
