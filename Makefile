@@ -53,12 +53,12 @@ run: setup ## Set up, then run the web server and a Celery worker together (Ctrl
 	@echo; echo "Admin:  http://127.0.0.1:8000/admin/   (logins above)"; \
 	echo "Emails: $(CURDIR)/var/outbox/*.eml"; echo
 	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A config worker -B -Q render,send-urgent,send,events,celery -c 2 -l info & \
+	$(VENV)/bin/celery -A config worker -B -Q send-urgent,render,events,send,celery -c 2 -l info & \
 	$(PY) manage.py runserver 127.0.0.1:8000 & \
 	wait -n
 
 worker: venv ## Run one Celery worker (add more on other machines sharing Redis, PostgreSQL and storage)
-	$(VENV)/bin/celery -A config worker -Q render,send-urgent,send,events,celery -l info
+	$(VENV)/bin/celery -A config worker -Q send-urgent,render,events,send,celery -l info
 
 test: system-packages venv redis postgres ## Set up, then run the whole test suite against PostgreSQL and Redis
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1" >/dev/null
@@ -75,4 +75,4 @@ messages: venv ## Update the Vietnamese translation catalogue (locale/vi)
 	$(PY) manage.py makemessages -l vi --ignore=.venv --ignore=var && $(PY) manage.py compilemessages --ignore=.venv
 
 bench: venv redis postgres ## Run the benchmarks under bench/ (JSON lines)
-	@for b in bench/*.py; do echo "# $$b"; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) $$b; done
+	@for b in bench/[!_]*.py; do echo "# $$b"; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) $$b; done

@@ -139,12 +139,35 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged only when it is done, and put back if its worker dies; each worker process
+# reserves one task at a time, so a killed process loses at most the batch it was sending.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Longer than any task or retry delay, so Redis never redelivers a task that is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Longer than any task or retry delay, so Redis never redelivers a task that is still running; retries
+# longer than SEND_MAX_COUNTDOWN_SECONDS wait in the database (Delivery.next_attempt_at), not in Redis.
+# "priority" makes a worker always take from the first non-empty queue of CELERY_TASK_QUEUES' order.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "queue_order_strategy": "priority"}
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {  # in the order workers take from them: urgent dispatches first, bulk sending last
+    "send-urgent": {},
+    "render": {},
+    "events": {},
+    "send": {},
+    "celery": {},
+}
+CELERY_TASK_ROUTES = {
+    "notices.fan_out": {"queue": "render"},
+    "notices.fan_out_page": {"queue": "render"},
+    "notices.send_batch": {"queue": "send"},  # send-urgent for HỎA TỐC and THƯỢNG KHẨN (sending.send_queue)
+    "notices.send_delivery": {"queue": "send"},
+    "notices.send_test_copy": {"queue": "send-urgent"},
+    "notices.sweep": {"queue": "events"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deliveries": {"task": "notices.sweep", "schedule": env.float("SEND_SWEEP_INTERVAL_SECONDS", default=60.0)},
+}
 
 # --- PDF ----------------------------------------------------------------------------------------
 # PKCS#12 file and password of the agency's signing certificate (see create_dev_certificate).
@@ -199,3 +222,22 @@ LOGGING = {
 # --- Sending ----------------------------------------------------------------------------------
 SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=6)
 SEND_RETRY_BASE_SECONDS = env.float("SEND_RETRY_BASE_SECONDS", default=30.0)
+SEND_RETRY_MAX_SECONDS = env.float("SEND_RETRY_MAX_SECONDS", default=3600.0)  # the backoff's ceiling
+SEND_MAX_COUNTDOWN_SECONDS = env.float("SEND_MAX_COUNTDOWN_SECONDS", default=60.0)
+SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=100)  # deliveries per send task, over one connection
+# Accepted messages are marked sent in one commit per this many messages or seconds (the duplicate window).
+SEND_COMMIT_EVERY = env.int("SEND_COMMIT_EVERY", default=20)
+SEND_COMMIT_SECONDS = env.float("SEND_COMMIT_SECONDS", default=0.2)
+SEND_FANOUT_PAGE_SIZE = env.int("SEND_FANOUT_PAGE_SIZE", default=5000)
+# Global rate per provider, shared by all workers through Redis; halved for a while after a throttling answer.
+SEND_RATE_PER_SECOND = env.float("SEND_RATE_PER_SECOND", default=50.0)
+SEND_RATE_BURST = env.int("SEND_RATE_BURST", default=50)
+SEND_RATE_TAKE = env.int("SEND_RATE_TAKE", default=10)  # tokens a worker takes at once
+SEND_RATE_REDIS_URL = env("SEND_RATE_REDIS_URL", default=REDIS_URL)
+SEND_THROTTLE_COOLDOWN_SECONDS = env.int("SEND_THROTTLE_COOLDOWN_SECONDS", default=60)
+SEND_THROTTLE_RETRY_SECONDS = env.float("SEND_THROTTLE_RETRY_SECONDS", default=5.0)
+# Sweeper: `sending` or lost `queued` rows older than this are requeued; anything waiting longer than
+# SEND_GIVE_UP_SECONDS after it was queued fails as timed out.
+SEND_STUCK_SECONDS = env.float("SEND_STUCK_SECONDS", default=600.0)
+SEND_GIVE_UP_SECONDS = env.float("SEND_GIVE_UP_SECONDS", default=2 * 24 * 3600.0)
+SEND_SWEEP_LIMIT = env.int("SEND_SWEEP_LIMIT", default=20000)

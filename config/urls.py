@@ -6,12 +6,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from notices import acknowledgement
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("anymail/", include("anymail.urls")),
     path("xac-thuc/", include("notices.urls")),
+    path("xac-nhan/<str:token>/", acknowledgement.acknowledge, name="acknowledge"),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -20,7 +20,7 @@ class NoticesConfig(AppConfig):
         from django.contrib import admin
         from django.contrib.auth import signals as auth_signals
 
-        from notices import login, receivers, signals
+        from notices import login, receivers, signals, tracking  # noqa: F401  (tracking connects anymail's receiver)
         from notices.admin.audited import audit_every_model_admin
         from notices.models import Dispatch
 

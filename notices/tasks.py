@@ -1,59 +1,92 @@
-"""Celery tasks: thin wrappers that take IDs, guard on status, and call the sending module."""
+"""Celery tasks: thin wrappers that take IDs, guard on status, and call the sending module.
+
+Every task is safe to run twice: the database decides what still has to be done.
+"""
 
 from __future__ import annotations
 
 import logging
-import random
 
 from celery import shared_task
-from django.conf import settings
-from django.db.models import F
-from django.utils import timezone
+from kombu.exceptions import ChannelError
 
 from notices import sending
-from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus
+from notices.models import Dispatch, DispatchStatus
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="notices.fan_out")
 def fan_out(dispatch_id: int) -> None:
-    """Write the deliveries of an issued dispatch and queue one send task per delivery."""
+    """Start sending an issued dispatch: mark it sending, then write its deliveries page by page."""
     dispatch = Dispatch.objects.get(pk=dispatch_id)
+    if dispatch.is_secret:
+        log.error("Dispatch %s is secret: it is never emailed", dispatch_id)
+        return
     if dispatch.status not in (DispatchStatus.ISSUED, DispatchStatus.SENDING):
         log.info("Dispatch %s is %s: nothing to fan out", dispatch_id, dispatch.status)
         return
-    sending.create_deliveries(dispatch)
-    queued = Delivery.objects.filter(dispatch_id=dispatch_id, status=DeliveryStatus.QUEUED)
-    for delivery_id in queued.values_list("pk", flat=True).iterator():
-        send_delivery.delay(delivery_id)
-    sending.finish_dispatch_if_done(dispatch_id)
+    sending.begin_sending(dispatch)
+    pages, expected = sending.plan_pages(dispatch)
+    for after, upto in pages:
+        fan_out_page.delay(dispatch_id, after, upto, expected)
+    if not pages:
+        sending.finish_fan_out(dispatch_id)
 
 
-def retry_delay(attempt: int) -> float:
-    """Return an exponential backoff with jitter for the given attempt (1-based)."""
-    base = settings.SEND_RETRY_BASE_SECONDS
-    return base * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
-
-
-@shared_task(name="notices.send_delivery", bind=True, max_retries=None)
-def send_delivery(self, delivery_id: int) -> None:
-    """Send one delivery's email; retry transient failures, fail permanent ones at once."""
-    claimed = Delivery.objects.claim(
-        delivery_id, DeliveryStatus.QUEUED, DeliveryStatus.SENDING, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        log.info("Delivery %s is not queued: a duplicate task, nothing to do", delivery_id)
+@shared_task(name="notices.fan_out_page")
+def fan_out_page(dispatch_id: int, after: str, upto: str | None, expected: int) -> None:
+    """Write one range of deliveries and queue their send tasks; the last page to finish ends the fan-out."""
+    dispatch = Dispatch.objects.get(pk=dispatch_id)
+    if dispatch.is_secret or dispatch.status != DispatchStatus.SENDING:
+        log.info("Dispatch %s is %s: fan-out stops", dispatch_id, dispatch.status)
         return
-    delivery = Delivery.objects.select_related("dispatch__issuer", "dispatch__drafting_unit").get(pk=delivery_id)
+    queued = sending.write_page(dispatch, after, upto)
+    if not dispatch.sending_paused_at:
+        sending.enqueue(queued, sending.send_queue(dispatch))
+    sending.finish_fan_out_if_complete(dispatch_id, expected)
+
+
+@shared_task(name="notices.send_batch")
+def send_batch(delivery_ids: list[int]) -> None:
+    """Send a small batch of deliveries over one connection; claimed rows only, so replays do nothing."""
+    sending.send_batch(list(delivery_ids))
+
+
+@shared_task(name="notices.send_delivery")
+def send_delivery(delivery_id: int) -> None:
+    """Send one delivery (kept for tasks queued by earlier versions)."""
+    sending.send_batch([delivery_id])
+
+
+@shared_task(name="notices.send_test_copy")
+def send_test_copy(dispatch_id: int, address: str) -> None:
+    """Send a copy marked TEST to one address (the operator's own)."""
     try:
-        sending.send_one(delivery)
+        sending.send_test_copy(dispatch_id, address)
     except sending.SendError as exc:
-        if exc.permanent or delivery.attempts >= settings.SEND_MAX_ATTEMPTS:
-            Delivery.objects.claim(delivery_id, DeliveryStatus.SENDING, DeliveryStatus.FAILED, last_error=str(exc))
-            sending.finish_dispatch_if_done(delivery.dispatch_id)
-            return
-        Delivery.objects.claim(delivery_id, DeliveryStatus.SENDING, DeliveryStatus.QUEUED, last_error=str(exc))
-        raise self.retry(countdown=retry_delay(delivery.attempts)) from exc
-    Delivery.objects.claim(delivery_id, DeliveryStatus.SENDING, DeliveryStatus.SENT, sent_at=timezone.now())
-    sending.finish_dispatch_if_done(delivery.dispatch_id)
+        log.warning("Test copy of dispatch %s to %s failed: %s", dispatch_id, address, exc)
+
+
+@shared_task(name="notices.sweep")
+def sweep() -> dict:
+    """Re-enqueue deliveries Redis lost or dead workers left, and time out very old ones."""
+    counts = sending.sweep(send_queues_are_empty)
+    if any(counts.values()):
+        log.info("Sweeper: %s", counts)
+    return counts
+
+
+def send_queues_are_empty() -> bool:
+    """Return whether no send task waits in the broker (so a queued row untouched for long was lost)."""
+    from config.celery import app
+
+    with app.connection_for_read() as connection:
+        channel = connection.default_channel
+        for queue in ("send", "send-urgent"):
+            try:
+                if channel.queue_declare(queue=queue, passive=True).message_count:
+                    return False
+            except ChannelError:  # Redis keeps no key for an empty queue
+                continue
+    return True

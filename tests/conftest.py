@@ -13,6 +13,7 @@ from notices.models import Dispatch, DispatchStatus, DraftingUnit, Issuer, Signe
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel, RecipientGroup
 from tests.smtp_sink import SmtpSink
 
+pytest_plugins = ["tests.notices.delivery_fixtures"]  # issue_to, fresh_broker (the delivery tests)
 WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notices.admin.document import DocumentAdminMixin
 from notices.admin.paging import CappedCountPaginator
+from notices.admin.sending import SendingAdminMixin
 from notices.admin.workflow import WorkflowAdminMixin
 from notices.models import Delivery, Dispatch, DispatchStatus
 from notices.models.dispatch import DispatchError
@@ -17,7 +18,7 @@ from notices.sanitizing import sanitize_body
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(WorkflowAdminMixin, DocumentAdminMixin, admin.ModelAdmin):
+class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "status", "urgency", "drafting_unit", "issued_at", "created_at"]
     list_filter = ["status", "urgency", "secrecy", "drafting_unit"]
     search_fields = ["subject"]

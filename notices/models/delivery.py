@@ -46,6 +46,8 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("receipt acknowledged at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    # Delivery engine: when a retry is due (future work is scheduled here, never as a long countdown in Redis).
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
 
     objects = DeliveryQuerySet.as_manager()
 

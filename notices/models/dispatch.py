@@ -130,6 +130,9 @@ class Dispatch(DispatchWorkflow, models.Model):
     replaces = models.ForeignKey(
         "self", models.PROTECT, null=True, blank=True, related_name="replacements", verbose_name=_("replaces")
     )
+    # Delivery engine: the operator's pause, and when the fan-out finished writing every delivery.
+    sending_paused_at = models.DateTimeField(_("sending paused at"), null=True, blank=True)
+    fanned_out_at = models.DateTimeField(_("all deliveries written at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by")
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from notices.images import validate_seal_image, validate_signature_image
@@ -15,7 +16,7 @@ def margin_field(label: str, low: int, high: int, default: int) -> models.Positi
         label,
         default=default,
         validators=[MinValueValidator(low), MaxValueValidator(high)],
-        help_text=_("In millimetres, %(low)s–%(high)s (Decree 30/2020).") % {"low": low, "high": high},
+        help_text=format_lazy(_("In millimetres, {low}–{high} (Decree 30/2020)."), low=low, high=high),
     )
 
 

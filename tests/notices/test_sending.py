@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import base64
+import datetime
 import hashlib
 import time
 
 import pytest
+from django.utils import timezone
 
-from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus
+from notices import acknowledgement, mail, sending, tasks
+from notices.models import Delivery, DeliveryEvent, DeliveryStatus, Dispatch, DispatchStatus, Urgency
+from notices.ratelimit import TokenBucket, client
+from recipients.models import Organization, OrganizationEmail, Suppression
 from tests.conftest import approve, make_group
+from tests.notices.delivery_fixtures import PDF
+from tests.smtp_sink import free_port
 
 
 def wait_until(predicate, timeout: float = 60.0) -> None:
@@ -66,3 +74,316 @@ def test_a_secret_dispatch_is_registered_but_never_emailed(
         approve(draft).issue(clerk)
     assert draft.number == 1 and draft.series == "secret"
     assert not Delivery.objects.exists() and smtp_server.messages == []
+
+
+# --- The state machine, claims and classification (sending.send_batch called directly) -------------
+
+S = DeliveryStatus
+
+
+def ids_of(dispatch: Dispatch) -> list[int]:
+    return list(dispatch.deliveries.order_by("pk").values_list("pk", flat=True))
+
+
+def event_types(delivery: Delivery) -> list[str]:
+    return list(delivery.events.order_by("at", "pk").values_list("type", flat=True))
+
+
+@pytest.mark.django_db
+def test_a_replayed_send_task_sends_nothing(issue_to, smtp_server):
+    dispatch = issue_to(3)
+    ids = ids_of(dispatch)
+
+    assert sending.send_batch(ids) == 3
+    assert sending.send_batch(ids) == 0  # the same task delivered again by the broker
+    assert sending.send_batch(ids[:1]) == 0
+
+    assert sorted(smtp_server.handler.counts.values()) == [1, 1, 1]
+    for delivery in dispatch.deliveries.all():
+        assert delivery.status == S.SENT and delivery.attempts == 1
+        assert event_types(delivery) == ["queued", "sending", "sent"]
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.SENT
+
+
+@pytest.mark.django_db
+def test_a_transition_from_the_wrong_status_changes_nothing_and_writes_no_event(issue_to):
+    dispatch = issue_to(1)
+    (pk,) = ids_of(dispatch)
+
+    assert not sending.transition(pk, S.SENT, from_=[S.SENDING])
+    assert sending.transition(pk, S.CANCELLED, "operator")
+    assert not sending.transition(pk, S.CANCELLED, "operator again")
+
+    assert event_types(Delivery.objects.get(pk=pk)) == ["queued", "cancelled"]
+
+
+@pytest.mark.django_db
+def test_a_batch_is_sent_over_one_smtp_connection(issue_to, smtp_server):
+    dispatch = issue_to(5)
+    sending.send_batch(ids_of(dispatch))
+    assert len(smtp_server.messages) == 5 and smtp_server.handler.connections == 1
+
+
+@pytest.mark.django_db
+def test_550_fails_at_once_451_is_deferred_and_421_slows_the_bucket_without_spending_an_attempt(
+    issue_to, smtp_server, settings
+):
+    settings.SEND_RETRY_BASE_SECONDS = 120  # long enough to wait in the database, not in Redis
+    dispatch = issue_to(3)
+    smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", "550 5.1.1 No such mailbox")
+    smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "451 4.7.1 Greylisted")
+    smtp_server.handler.refuse("office002@bhxh-hanoi.example.vn", "421 4.7.0 Too many messages, slow down")
+
+    assert sending.send_batch(ids_of(dispatch)) == 0
+
+    refused, greylisted, throttled = dispatch.deliveries.order_by("address")
+    assert (refused.status, refused.attempts) == (S.FAILED, 1) and "550 5.1.1 No such mailbox" in refused.last_error
+    assert greylisted.status == S.DEFERRED and greylisted.attempts == 1 and "451" in greylisted.last_error
+    assert greylisted.next_attempt_at > timezone.now() + datetime.timedelta(seconds=50)
+    assert throttled.status == S.DEFERRED and throttled.attempts == 0 and "421" in throttled.last_error
+    assert float(client().get(TokenBucket("smtp").slow_key)) == 0.5
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.SENDING  # deferred deliveries still wait
+
+
+@pytest.mark.django_db
+def test_a_deferred_delivery_is_sent_when_due_with_the_same_message_id(issue_to, smtp_server, settings):
+    settings.SEND_RETRY_BASE_SECONDS = 120
+    dispatch = issue_to(1)
+    (pk,) = ids_of(dispatch)
+    smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", "451 4.7.1 Greylisted")
+    sending.send_batch([pk])
+    assert sending.send_batch([pk]) == 0  # not due yet
+
+    Delivery.objects.filter(pk=pk).update(next_attempt_at=timezone.now())
+    assert sending.send_batch([pk]) == 1
+
+    delivery = Delivery.objects.get(pk=pk)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (S.SENT, 2, "")
+    assert event_types(delivery) == ["queued", "sending", "deferred", "sending", "sent"]
+    (message,) = smtp_server.messages
+    assert (
+        message["Message-ID"] == f"<{delivery.provider_message_id}>" == f"<congvan.{dispatch.pk}.{pk}@bhxh.example.vn>"
+    )
+
+
+@pytest.mark.django_db
+def test_it_fails_with_the_reason_when_the_retries_run_out(issue_to, smtp_server, settings):
+    settings.SEND_MAX_ATTEMPTS = 2
+    settings.SEND_RETRY_BASE_SECONDS = 120
+    dispatch = issue_to(1)
+    (pk,) = ids_of(dispatch)
+    smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", "451 4.3.0 Busy", "451 4.3.0 Still busy")
+    sending.send_batch([pk])
+    Delivery.objects.filter(pk=pk).update(next_attempt_at=timezone.now())
+    sending.send_batch([pk])
+
+    delivery = Delivery.objects.get(pk=pk)
+    assert delivery.status == S.FAILED and delivery.last_error == "451 4.3.0 Still busy"
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.PARTLY_FAILED
+
+
+@pytest.mark.django_db
+def test_it_retries_a_refused_connection(issue_to, settings, smtp_server):
+    settings.SEND_RETRY_BASE_SECONDS = 120
+    settings.EMAIL_PORT = free_port()
+    dispatch = issue_to(1)
+    sending.send_batch(ids_of(dispatch))
+    (delivery,) = dispatch.deliveries.all()
+    assert delivery.status == S.DEFERRED and "ConnectionRefusedError" in delivery.last_error
+
+
+@pytest.mark.django_db
+def test_the_email_carries_the_dispatch_the_pdf_the_acknowledgement_link_and_the_scam_notice(issue_to, smtp_server):
+    dispatch = issue_to(1, urgency=Urgency.EXPRESS)
+    (pk,) = ids_of(dispatch)
+    sending.send_batch([pk])
+
+    (message,) = smtp_server.messages
+    assert message["To"] == "office000@bhxh-hanoi.example.vn"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Kính gửi: Bảo hiểm xã hội cơ sở số 000" in text
+    assert "07/BHXH-QLT" in text and dispatch.subject in text and "HỎA TỐC" in text
+    assert acknowledgement.url(pk) in text and "Xác nhận đã nhận văn bản" in html
+    assert "OTP" in text and "Zalo" in text and "1900 9068" in text and "1900 9068" in html
+    assert "Mã xác thực" not in text and "xac-thuc" not in text  # no code before the document concern sets one
+    assert "<img" not in html  # no tracking pixels
+    (pdf,) = message.iter_attachments()
+    assert pdf.get_content() == PDF and pdf.get_filename() == "07-BHXH-QLT.pdf"
+
+
+@pytest.mark.django_db
+def test_the_email_shows_the_verification_code_and_link_when_the_dispatch_has_them(issue_to, smtp_server):
+    dispatch = issue_to(1, short_code="K7Q2-9XPA", verification_code="a" * 40)
+    sending.send_batch(ids_of(dispatch))
+    text = smtp_server.messages[0].get_body(("plain",)).get_content()
+    assert "K7Q2-9XPA" in text and dispatch.verification_url() in text
+
+
+@pytest.mark.django_db
+def test_the_shared_parts_are_built_once_per_dispatch(issue_to, smtp_server, monkeypatch):
+    dispatch = issue_to(4)
+    mail._cache.clear()
+    built = []
+    original = mail.build
+    monkeypatch.setattr(mail, "build", lambda d: built.append(d.pk) or original(d))
+    ids = ids_of(dispatch)
+    sending.send_batch(ids[:2])
+    sending.send_batch(ids[2:])
+    assert built == [dispatch.pk] and len(smtp_server.messages) == 4
+
+
+@pytest.mark.django_db
+def test_copied_addresses_of_one_organisation_get_their_own_messages(issue_to, smtp_server):
+    dispatch = issue_to(1)
+    org = Organization.objects.get()
+    OrganizationEmail.objects.create(organization=org, address="vanthu.copy@bhxh-hanoi.example.vn")
+    sending.write_page(dispatch, "", None)
+    sending.send_batch(ids_of(dispatch))
+    assert sorted(rcpts for _, rcpts in smtp_server.handler.envelopes) == [
+        ["office000@bhxh-hanoi.example.vn"],
+        ["vanthu.copy@bhxh-hanoi.example.vn"],
+    ]
+
+
+@pytest.mark.django_db
+def test_a_suppressed_address_is_recorded_as_suppressed_and_never_sent(draft, clerk, issue_to, smtp_server):
+    Suppression.objects.create(address="office001@bhxh-hanoi.example.vn", reason="bounce")
+    dispatch = issue_to(3)
+    sending.send_batch(ids_of(dispatch))
+
+    suppressed = Delivery.objects.get(address="office001@bhxh-hanoi.example.vn")
+    assert suppressed.status == S.SUPPRESSED and event_types(suppressed) == ["suppressed"]
+    assert "office001@bhxh-hanoi.example.vn" not in smtp_server.handler.counts
+    assert len(smtp_server.messages) == 2
+
+
+@pytest.mark.django_db
+def test_the_send_path_refuses_a_dispatch_that_became_secret(issue_to, smtp_server):
+    dispatch = issue_to(2)
+    Dispatch.objects.filter(pk=dispatch.pk).update(secrecy="mat")
+    sending.send_batch(ids_of(dispatch))
+    assert smtp_server.messages == []
+    assert set(dispatch.deliveries.values_list("status", "last_error")) == {
+        (S.FAILED, "Secret dispatches are never emailed.")
+    }
+
+
+@pytest.mark.django_db
+def test_the_fan_out_refuses_a_secret_dispatch(draft, clerk, fresh_broker):
+    draft.groups.add(make_group(2))
+    Dispatch.objects.filter(pk=draft.pk).update(secrecy="toi_mat", status=DispatchStatus.ISSUED, number=3)
+    tasks.fan_out(draft.pk)
+    tasks.fan_out_page(draft.pk, "", None, 2)
+    assert not Delivery.objects.exists()
+    with pytest.raises(sending.SendError):
+        sending.begin_sending(Dispatch.objects.get(pk=draft.pk))
+
+
+@pytest.mark.django_db
+def test_create_deliveries_writes_every_address_in_one_go_and_refuses_a_secret_dispatch(draft, clerk, settings):
+    settings.SEND_FANOUT_PAGE_SIZE = 3
+    draft.groups.add(make_group(7))
+    Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.ISSUED, number=2)
+    draft.refresh_from_db()
+    assert sending.create_deliveries(draft) == 7
+    Dispatch.objects.filter(pk=draft.pk).update(secrecy="tuyet_mat")
+    draft.refresh_from_db()
+    with pytest.raises(sending.SendError) as refused:
+        sending.create_deliveries(draft)
+    assert refused.value.permanent
+
+
+@pytest.mark.django_db
+def test_urgent_dispatches_go_to_the_urgent_queue(draft):
+    assert sending.send_queue(draft) == "send"
+    draft.urgency = Urgency.VERY_URGENT
+    assert sending.send_queue(draft) == "send-urgent"
+
+
+# --- Operator controls ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_paused_dispatch_sends_nothing_until_resumed(issue_to, smtp_server, django_capture_on_commit_callbacks):
+    dispatch = issue_to(3)
+    ids = ids_of(dispatch)
+    assert sending.pause(dispatch)
+    assert sending.send_batch(ids) == 0 and smtp_server.messages == []
+    assert set(dispatch.deliveries.values_list("status", flat=True)) == {S.QUEUED}
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert sending.resume(dispatch) == 3
+    assert len(callbacks) == 1  # the send tasks are queued once the resume commits
+    assert sending.send_batch(ids) == 3
+
+
+@pytest.mark.django_db
+def test_pausing_mid_batch_gives_the_rest_back_without_spending_attempts(issue_to, smtp_server, monkeypatch):
+    dispatch = issue_to(3)
+    ids = ids_of(dispatch)
+    monkeypatch.setattr(sending.time, "monotonic", iter(range(0, 1000, 5)).__next__)  # a check before each message
+    original = sending.send_claimed_one
+
+    def send_then_pause(delivery, *args):
+        sent = original(delivery, *args)
+        sending.pause(dispatch)
+        return sent
+
+    monkeypatch.setattr(sending, "send_claimed_one", send_then_pause)
+    assert sending.send_batch(ids) == 1
+    first, *rest = dispatch.deliveries.order_by("pk")
+    assert first.status == S.SENT
+    assert [(d.status, d.attempts) for d in rest] == [(S.QUEUED, 0), (S.QUEUED, 0)]
+
+
+@pytest.mark.django_db
+def test_cancel_stops_the_waiting_deliveries_and_resend_queues_them_again(
+    issue_to, smtp_server, settings, django_capture_on_commit_callbacks
+):
+    settings.SEND_RETRY_BASE_SECONDS = 120
+    dispatch = issue_to(4)
+    ids = ids_of(dispatch)
+    smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "451 4.3.0 Busy")
+    sending.send_batch(ids[:2])  # one sent, one deferred
+
+    assert sending.cancel(dispatch) == 3
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.PARTLY_FAILED
+    assert sorted(dispatch.deliveries.values_list("status", flat=True)) == [S.CANCELLED] * 3 + [S.SENT]
+
+    with django_capture_on_commit_callbacks(execute=False):
+        assert sending.resend_undelivered(dispatch) == 3
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.SENDING
+    assert sending.send_batch(ids) == 3
+    assert sorted(smtp_server.handler.counts.values()) == [1, 1, 1, 1]
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.SENT
+
+
+@pytest.mark.django_db
+def test_a_test_copy_is_marked_test_and_is_neither_counted_nor_registered(issue_to, smtp_server):
+    dispatch = issue_to(2)
+    before = list(DeliveryEvent.objects.values_list("pk", flat=True))
+    sending.send_test_copy(dispatch.pk, "vanthu@bhxh.example.vn")
+
+    (message,) = smtp_server.messages
+    assert message["Subject"].startswith("[TEST] [Số 07/BHXH-QLT]") and message["To"] == "vanthu@bhxh.example.vn"
+    assert dispatch.deliveries.count() == 2 and not dispatch.deliveries.exclude(status=S.QUEUED).exists()
+    assert list(DeliveryEvent.objects.values_list("pk", flat=True)) == before
+
+
+@pytest.mark.django_db
+def test_the_outbox_backend_writes_one_eml_per_delivery_with_its_message_id(issue_to, settings, tmp_path):
+    settings.EMAIL_BACKEND = "notices.outbox.EmailBackend"
+    dispatch = issue_to(2)
+    sending.send_batch(ids_of(dispatch))
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 2
+    ids = {d.provider_message_id for d in dispatch.deliveries.all()}
+    assert {f"congvan.{dispatch.pk}.{pk}@bhxh.example.vn" for pk in ids_of(dispatch)} == ids
+    assert all(base64.b64encode(PDF)[:20] in f.read_bytes() for f in files)

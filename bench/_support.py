@@ -1,0 +1,196 @@
+"""What the sending benchmarks share: a fresh database, N organisations, the sink, workers and their memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+QUEUES = "send-urgent,render,events,send,celery"
+
+
+def bench_database_url(base: str, suffix: str = "bench") -> str:
+    """Create (afresh) the benchmark database next to the one in `base`; return its URL."""
+    import psycopg
+
+    parts = urlsplit(base)
+    name = parts.path.lstrip("/") + "_" + suffix
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def setup_django(env: dict[str, str]) -> None:
+    """Point this process at the benchmark database and start Django."""
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def seed(n: int):
+    """Create the issuer's data, a clerk and a group of `n` organisations with one address each; return a draft."""
+    from django.contrib.auth import get_user_model
+
+    from notices.models import Dispatch, DraftingUnit, Issuer, Signer
+    from recipients.models import Organization, OrganizationEmail, RecipientGroup
+
+    issuer = Issuer.objects.create(
+        parent_body="BẢO HIỂM XÃ HỘI VIỆT NAM", name="BẢO HIỂM XÃ HỘI THÀNH PHỐ HÀ NỘI", abbreviation="BHXH"
+    )
+    unit = DraftingUnit.objects.create(issuer=issuer, name="Phòng Quản lý thu", abbreviation="QLT")
+    signer = Signer.objects.create(issuer=issuer, full_name="Nguyễn Văn Minh", authority="KT. GIÁM ĐỐC",
+                                   position="PHÓ GIÁM ĐỐC")  # fmt: skip
+    clerk = get_user_model().objects.create_user("bench-clerk", "clerk@bhxh.example.vn", "x", is_staff=True)
+    group = RecipientGroup.objects.create(name="Đơn vị sử dụng lao động", label="Các đơn vị sử dụng lao động")
+    step = 10000
+    for start in range(0, n, step):
+        orgs = Organization.objects.bulk_create(
+            Organization(name=f"Công ty TNHH Thương mại số {i:06d}", kind="employer", level="city")
+            for i in range(start, min(n, start + step))
+        )
+        OrganizationEmail.objects.bulk_create(
+            OrganizationEmail(organization=org, address=address(start + k), primary=True) for k, org in enumerate(orgs)
+        )
+        group.members.through.objects.bulk_create(
+            group.members.through(recipientgroup_id=group.pk, organization_id=org.pk) for org in orgs
+        )
+    draft = Dispatch.objects.create(
+        issuer=issuer, drafting_unit=unit, signer=signer, subject="hướng dẫn đóng BHXH, BHYT, BHTN năm 2026",
+        body="<p>" + "Bảo hiểm xã hội thành phố Hà Nội đề nghị các đơn vị thực hiện đúng quy định. " * 40 + "./.</p>",
+    )  # fmt: skip
+    draft.groups.add(group)
+    return draft, clerk
+
+
+def address(i: int) -> str:
+    return f"donvi{i:06d}@employer.example.vn"
+
+
+class Sink:
+    """The aiosmtpd sink in its own process, counting messages per address."""
+
+    def __init__(self, workdir: Path, transient_rate: float = 0.0) -> None:
+        from tests.smtp_sink import free_port
+
+        self.port = free_port()
+        self.counts_path = workdir / f"counts-{self.port}.json"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.smtp_sink", "--port", str(self.port), "--counts", str(self.counts_path),
+             "--transient-rate", str(transient_rate)],
+            cwd=ROOT,
+        )  # fmt: skip
+        wait_for_port(self.port)
+
+    def stop(self) -> dict[str, int]:
+        """Stop the sink and return its counts per address."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        return json.loads(self.counts_path.read_text())
+
+    def counts(self) -> dict[str, int]:
+        try:
+            return json.loads(self.counts_path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+
+def wait_for_port(port: int, timeout: float = 20) -> None:
+    """Wait until something listens on 127.0.0.1:`port`."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def start_worker(env: dict[str, str], name: str, pool: str = "prefork", concurrency: int = 1) -> subprocess.Popen:
+    """Start one Celery worker with the benchmark's environment (by default one prefork pool process)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", pool, "-c", str(concurrency), "-Q", QUEUES,
+         "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
+        cwd=ROOT, env={**os.environ, **env},
+    )  # fmt: skip
+
+
+def children(pid: int) -> list[int]:
+    """Return the ids of the direct children of a process."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Return the peak resident memory (VmHWM) of a process in MB, 0 if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class RssWatch(threading.Thread):
+    """Sample the peak RSS of every process of the workers (main and pool processes) each half second."""
+
+    def __init__(self, workers: list[subprocess.Popen]) -> None:
+        super().__init__(daemon=True)
+        self.workers, self.peak, self.stop = workers, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            for worker in list(self.workers):
+                for pid in [worker.pid, *children(worker.pid)]:
+                    self.peak = max(self.peak, peak_rss_mb(pid))
+
+
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    """Stop processes we started: SIGTERM, then SIGKILL after a grace period."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def counts_by_status(dispatch_id: int) -> dict[str, int]:
+    from django.db.models import Count
+
+    from notices.models import Delivery
+
+    rows = Delivery.objects.filter(dispatch_id=dispatch_id).values_list("status").annotate(n=Count("pk")).order_by()
+    return dict(rows)
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
