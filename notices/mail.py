@@ -55,15 +55,16 @@ class DispatchMail:
     envelope_from: str
     text: str
     html: str
-    filename: str
-    pdf: bytes
-    pdf_part: bytes
+    attachments: list[tuple[str, bytes]]  # the dispatch PDF first, then its appendices in order
     subject_header: str = ""
     boundary: str = ""
+    attachment_parts: bytes = b""
 
     def __post_init__(self) -> None:
         self.subject_header = _header(self.subject)
         self.boundary = uuid.uuid4().hex  # base64 parts never contain "-", so one boundary serves every message
+        separator = f"--mixed-{self.boundary}\r\n".encode()
+        self.attachment_parts = separator.join(_pdf_part(name, data) for name, data in self.attachments)
 
     def personalise(self, organization_name: str, ack_url: str) -> tuple[str, str]:
         """Return the text and HTML bodies for one recipient."""
@@ -90,7 +91,7 @@ class DispatchMail:
                 head,
                 text_part.encode(), encoding, _b64_lines(text.encode()),
                 html_part.encode(), encoding, _b64_lines(html.encode()),
-                f"--{alternative}--\r\n\r\n--{mixed}\r\n".encode(), self.pdf_part,
+                f"--{alternative}--\r\n\r\n--{mixed}\r\n".encode(), self.attachment_parts,
                 f"--{mixed}--\r\n".encode(),
             ]
         )  # fmt: skip
@@ -108,7 +109,8 @@ class DispatchMail:
             headers={"Message-ID": f"<{msg_id}>"},
         )
         message.attach_alternative(html, "text/html")
-        message.attach(self.filename, self.pdf, "application/pdf")
+        for name, data in self.attachments:
+            message.attach(name, data, "application/pdf")
         return message
 
 
@@ -135,8 +137,7 @@ def build(dispatch: Dispatch) -> DispatchMail:
         "verification_url": dispatch.verification_url(),
     }
     with dispatch.pdf.open("rb") as stored:
-        pdf = stored.read()
-    filename = attachment_name(dispatch)
+        attachments = [(attachment_name(dispatch), stored.read()), *dispatch.appendix_attachments()]
     name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     from_header = f"{_header(name)} <{address}>" if name else address
     return DispatchMail(
@@ -146,9 +147,7 @@ def build(dispatch: Dispatch) -> DispatchMail:
         envelope_from=address,
         text=render_to_string("notices/email/dispatch.txt", context),
         html=render_to_string("notices/email/dispatch.html", context),
-        filename=filename,
-        pdf=pdf,
-        pdf_part=_pdf_part(filename, pdf),
+        attachments=attachments,
     )
 
 

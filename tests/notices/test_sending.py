@@ -387,3 +387,26 @@ def test_the_outbox_backend_writes_one_eml_per_delivery_with_its_message_id(issu
     ids = {d.provider_message_id for d in dispatch.deliveries.all()}
     assert {f"congvan.{dispatch.pk}.{pk}@bhxh.example.vn" for pk in ids_of(dispatch)} == ids
     assert all(base64.b64encode(PDF)[:20] in f.read_bytes() for f in files)
+
+
+@pytest.mark.django_db
+def test_the_appendices_follow_the_dispatch_pdf_in_order(draft, issue_to, smtp_server):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from weasyprint import HTML
+
+    from notices.models import Appendix
+
+    annex = [HTML(string=f"<p>Phụ lục {n}</p>").write_pdf() for n in (1, 2)]
+    for position in (2, 1):
+        upload = SimpleUploadedFile(f"annex-{position}.pdf", annex[position - 1])
+        Appendix.objects.create(dispatch=draft, title=f"Phụ lục {position}", position=position, file=upload)
+    dispatch = issue_to(1)
+    sending.send_batch(ids_of(dispatch))
+
+    (message,) = smtp_server.messages
+    files = [(part.get_filename(), part.get_content()) for part in message.iter_attachments()]
+    assert files == [
+        ("07-BHXH-QLT.pdf", PDF),
+        ("07-BHXH-QLT-phu-luc-1.pdf", annex[0]),
+        ("07-BHXH-QLT-phu-luc-2.pdf", annex[1]),
+    ]
