@@ -23,12 +23,14 @@ class NoticesConfig(AppConfig):
         from notices import login, receivers, signals, tracking  # noqa: F401  (tracking connects anymail's receiver)
         from notices.admin.audited import audit_every_model_admin
         from notices.models import Dispatch
+        from recipients.signals import directory_imported
 
         auth_signals.user_logged_in.connect(login.on_login, dispatch_uid="audit_login")
         auth_signals.user_logged_out.connect(login.on_logout, dispatch_uid="audit_logout")
         auth_signals.user_login_failed.connect(login.on_login_failed, dispatch_uid="audit_login_failed")
         signals.sending_started.connect(receivers.on_sending_started, dispatch_uid="audit_sending_started")
         signals.sending_finished.connect(receivers.on_sending_finished, dispatch_uid="audit_sending_finished")
+        directory_imported.connect(receivers.on_directory_imported, dispatch_uid="audit_directory_imported")
         for through in (Dispatch.groups.through, Dispatch.organizations.through):
             m2m_changed.connect(receivers.guard_frozen_recipients, sender=through, dispatch_uid=f"frozen_{through}")
         post_migrate.connect(ensure_roles_after_migrate, sender=self, dispatch_uid="ensure_roles")

@@ -16,6 +16,12 @@ def on_sending_finished(sender, dispatch, **kwargs) -> None:
     audit.record(None, "sending_finished", dispatch, {"status": dispatch.status})
 
 
+def on_directory_imported(sender, user, summary, filename: str, **kwargs) -> None:
+    details = {"file": filename, "created": summary.created, "updated": summary.updated,
+               "unchanged": summary.unchanged, "error_rows": summary.error_rows}  # fmt: skip
+    audit.record(user, "import_directory", None, details)
+
+
 def guard_frozen_recipients(sender, instance, action: str, reverse: bool, **kwargs) -> None:
     """Refuse (and audit) a change to the groups or organisations of an issued dispatch."""
     if reverse or not action.startswith("pre_") or not getattr(instance, "is_frozen", False):

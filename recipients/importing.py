@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from email_validator import EmailNotValidError, validate_email
 from email_validator.syntax import validate_email_local_part
 
+from recipients import signals
 from recipients.columns import CODE_COLUMNS, COLUMNS, HEADERS, header_key
 from recipients.models import (
     Organization,
@@ -98,9 +99,10 @@ class CleanRow:
     emails: list[str]
 
 
-def on_import_committed(user, summary: ImportSummary) -> None:
-    """Hook for the audit log: called once an import's transaction has committed (the lead wires it up)."""
-    log.info("Directory import by %s committed: %s", user, summary.line())
+def announce_import(user, summary: ImportSummary, filename: str) -> None:
+    """Tell the listeners (the audit trail) about an import that is about to commit, in its transaction."""
+    log.info("Directory import of %s by %s: %s", filename, user, summary.line())
+    signals.directory_imported.send(sender=ImportSummary, user=user, summary=summary, filename=filename)
 
 
 def choice_map(choices, name: str) -> dict[str, str]:
@@ -518,13 +520,12 @@ def import_directory(
         with transaction.atomic():
             job.run(data, filename)
             keep = not dry_run and (valid_only or not job.summary.errors)
-            if not keep:
+            if keep:
+                job.summary.written = True
+                announce_import(user, job.summary, filename)
+            else:
                 transaction.set_rollback(True)
     except IntegrityError as exc:
         raise ImportFileError(_("The database refused the import, nothing was written: %(error)s") % {
             "error": exc}) from exc  # fmt: skip
-    summary = job.summary
-    summary.written = keep
-    if keep:
-        transaction.on_commit(lambda: on_import_committed(user, summary))
-    return summary
+    return job.summary

@@ -9,15 +9,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from notices import roles, sending, tasks
+from notices import audit, sending, tasks
 from notices.models import Dispatch
 
 
 def can_control_sending(user) -> bool:
-    """Return whether the user may pause, resume, cancel or resend (records clerks and administrators)."""
-    return user.is_active and (
-        user.is_superuser or user.groups.filter(name__in=[roles.CLERK, roles.ADMINISTRATOR]).exists()
-    )
+    """Return whether the user may pause, resume, cancel or resend: who may issue (records clerks, administrators)."""
+    return user.is_active and user.has_perm("notices.issue_dispatch")
 
 
 class SendingAdminMixin:
@@ -51,6 +49,7 @@ class SendingAdminMixin:
         if action not in SENDING_ACTIONS or control is None:
             raise PermissionDenied
         level, text = control(request, dispatch)
+        audit.record(request.user, f"sending:{action}", dispatch, {"outcome": str(text)}, request=request)
         self.message_user(request, text, level)
         return HttpResponseRedirect(reverse("admin:notices_dispatch_change", args=[pk]))
 

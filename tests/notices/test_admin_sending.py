@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from notices.models import DispatchStatus
+from notices.models import AuditEvent, DispatchStatus
 from tests.notices.test_sending import wait_until
 
 
@@ -34,6 +34,12 @@ def test_a_clerk_pauses_resumes_and_cancels_from_the_dispatch_page(client, clerk
     dispatch.refresh_from_db()
     assert dispatch.status == DispatchStatus.PARTLY_FAILED
     assert set(dispatch.deliveries.values_list("status", flat=True)) == {"cancelled"}
+    audited = (
+        AuditEvent.objects.filter(object_id=str(dispatch.pk), actor=clerk)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert [a for a in audited if a.startswith("sending:")] == ["sending:pause", "sending:resume", "sending:cancel"]
 
 
 @pytest.mark.django_db

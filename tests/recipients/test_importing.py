@@ -283,3 +283,16 @@ def test_a_database_refusal_rolls_everything_back_with_a_message(monkeypatch):
     with pytest.raises(ImportFileError, match="The database refused the import, nothing was written"):
         run(csv_bytes([employer(1), employer(2)]))
     assert not Organization.objects.exists()
+
+
+# --- Audit ------------------------------------------------------------------------------------
+def test_a_written_import_is_audited_in_its_transaction_and_a_refused_one_is_not(clerk):
+    from notices.models import AuditEvent
+
+    run(csv_bytes([employer(1, emails="not-an-address")]), user=clerk)
+    assert not AuditEvent.objects.filter(action="import_directory").exists()
+
+    run(csv_bytes([employer(1), employer(2)]), "nhan-su.csv", user=clerk)
+    (event,) = AuditEvent.objects.filter(action="import_directory")
+    assert event.actor == clerk
+    assert event.details == {"file": "nhan-su.csv", "created": 2, "updated": 0, "unchanged": 0, "error_rows": 0}
