@@ -35,3 +35,15 @@ def test_every_status_has_a_vietnamese_name():
     with translation.override("en"):
         english = [str(label) for label in DispatchStatus.labels]
     assert all(vi != en for vi, en in zip(names, english, strict=True)), names
+
+
+@pytest.mark.django_db
+def test_the_language_switch_in_the_admin_changes_to_english_and_back(client, vietnamese_default, clerk):
+    client.force_login(clerk)
+    page = client.get("/admin/").content.decode()
+    assert 'class="language-switch"' in page
+    assert '<option value="vi" selected>' in page and '<option value="en">English</option>' in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    assert "Official dispatches — Hà Nội social security" in client.get("/admin/").content.decode()
+    client.post("/i18n/setlang/", {"language": "vi", "next": "/admin/"})
+    assert "Hệ thống công văn" in client.get("/admin/").content.decode()
