@@ -43,9 +43,13 @@ def setup_django(env: dict[str, str]) -> None:
 
 
 def seed(n: int):
-    """Create the issuer's data, a clerk and a group of `n` organisations with one address each; return a draft."""
+    """Create the issuer's data, the staff and a group of `n` organisations with one address each.
+
+    Return the dispatch, written, submitted and approved through the workflow, and the clerk who will issue it.
+    """
     from django.contrib.auth import get_user_model
 
+    from notices import roles
     from notices.models import Dispatch, DraftingUnit, Issuer, Signer
     from recipients.models import Organization, OrganizationEmail, RecipientGroup
 
@@ -55,7 +59,13 @@ def seed(n: int):
     unit = DraftingUnit.objects.create(issuer=issuer, name="Phòng Quản lý thu", abbreviation="QLT")
     signer = Signer.objects.create(issuer=issuer, full_name="Nguyễn Văn Minh", authority="KT. GIÁM ĐỐC",
                                    position="PHÓ GIÁM ĐỐC")  # fmt: skip
-    clerk = get_user_model().objects.create_user("bench-clerk", "clerk@bhxh.example.vn", "x", is_staff=True)
+    groups = roles.ensure_roles()
+    staff = {}
+    for role in (roles.DRAFTER, roles.APPROVER, roles.CLERK):
+        user = get_user_model().objects.create_user(f"bench-{len(staff)}", "", "x", is_staff=True)
+        user.groups.add(groups[role])
+        staff[role] = user
+    clerk = staff[roles.CLERK]
     group = RecipientGroup.objects.create(name="Đơn vị sử dụng lao động", label="Các đơn vị sử dụng lao động")
     step = 10000
     for start in range(0, n, step):
@@ -72,8 +82,11 @@ def seed(n: int):
     draft = Dispatch.objects.create(
         issuer=issuer, drafting_unit=unit, signer=signer, subject="hướng dẫn đóng BHXH, BHYT, BHTN năm 2026",
         body="<p>" + "Bảo hiểm xã hội thành phố Hà Nội đề nghị các đơn vị thực hiện đúng quy định. " * 40 + "./.</p>",
+        created_by=staff[roles.DRAFTER],
     )  # fmt: skip
     draft.groups.add(group)
+    draft.submit(staff[roles.DRAFTER])
+    draft.approve(staff[roles.APPROVER])
     return draft, clerk
 
 

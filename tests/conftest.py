@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import get_user_model
@@ -62,6 +64,15 @@ def signer(issuer) -> Signer:
     return Signer.objects.create(
         issuer=issuer, full_name="Nguyễn Văn Minh", authority="KT. GIÁM ĐỐC", position="PHÓ GIÁM ĐỐC"
     )
+
+
+def wait_until(predicate, timeout: float = 60.0) -> None:
+    """Wait for a condition that a worker brings about; fail the test when it does not come in time."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.1)
 
 
 def make_user(username: str, role: str):

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notices import audit, exports
 from notices.admin.paging import CappedCountPaginator
+from notices.admin.readonly import ReadOnlyMixin
 from notices.models import AuditEvent, Delivery, Dispatch, OutgoingRegister, RecallNotice, SendRecord
 from notices.models.workflow import FROZEN_STATUSES, has_role_permission
 from recipients.models import Organization
@@ -34,7 +35,7 @@ def short_time(value) -> str:
     return localtime(value).strftime("%d/%m/%Y %H:%M") if value else "—"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """A list nobody changes from the admin, exportable by the roles that hold `export_records`."""
 
     paginator = CappedCountPaginator
@@ -42,15 +43,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     list_per_page = 50
     change_list_template = "admin/notices/export_change_list.html"
     export_name = "export"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

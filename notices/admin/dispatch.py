@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notices.admin.document import DocumentAdminMixin
 from notices.admin.paging import CappedCountPaginator
+from notices.admin.readonly import ReadOnlyMixin
 from notices.admin.sending import SendingAdminMixin
 from notices.admin.workflow import WorkflowAdminMixin
 from notices.models import Delivery, Dispatch, DispatchStatus
@@ -70,15 +71,17 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
 
     @admin.action(description=_("Issue and send"))
     def issue_and_send(self, request, queryset) -> None:
-        for dispatch in queryset:
+        self.issue_each(request, queryset, _("Issued %(notation)s; sending has started."))
+
+    def issue_each(self, request, dispatches, success_message) -> None:
+        """Issue each dispatch, telling the user the outcome of each (the model refuses what is not allowed)."""
+        for dispatch in dispatches:
             try:
                 dispatch.issue(request.user)
             except DispatchError as exc:
                 self.message_user(request, f"{dispatch}: {exc}", messages.ERROR)
             else:
-                self.message_user(
-                    request, _("Issued %(notation)s; sending has started.") % {"notation": dispatch.notation}
-                )
+                self.message_user(request, success_message % {"notation": dispatch.notation})
 
     def has_change_permission(self, request, obj: Dispatch | None = None) -> bool:
         if obj is not None and obj.status != DispatchStatus.DRAFT:
@@ -87,7 +90,7 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["address", "organization_name", "dispatch", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["status"]
     search_fields = ["=address", "organization_name"]
@@ -96,12 +99,3 @@ class DeliveryAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator  # a million rows: never counted in full
     ordering = ["-id"]  # index-backed; ordering by dispatch would sort every row
     readonly_fields = [f.name for f in Delivery._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

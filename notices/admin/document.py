@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from notices import rendering
 from notices.docx_import import DocxImportError, docx_to_html
 from notices.models import Appendix, Dispatch, DispatchStatus
-from notices.models.dispatch import DispatchError
 from notices.widgets import RichTextWidget
 
 
@@ -104,22 +103,13 @@ class DocumentAdminMixin:
 
     def register_secret(self, request, queryset) -> None:
         """Number a secret dispatch in the secret series without emailing it."""
-        for dispatch in queryset:
-            if not dispatch.is_secret:
-                self.message_user(
-                    request, _t("%(dispatch)s is not secret: use “Issue and send”.") % {"dispatch": dispatch},
-                    messages.WARNING,
-                )  # fmt: skip
-                continue
-            try:
-                dispatch.issue(request.user)
-            except DispatchError as exc:
-                self.message_user(request, f"{dispatch}: {exc}", messages.ERROR)
-            else:
-                self.message_user(
-                    request, _t("Registered %(notation)s in the secret series; it is not emailed.")
-                    % {"notation": dispatch.notation},
-                )  # fmt: skip
+        for dispatch in queryset.filter(secrecy=""):
+            self.message_user(
+                request, _t("%(dispatch)s is not secret: use “Issue and send”.") % {"dispatch": dispatch},
+                messages.WARNING,
+            )  # fmt: skip
+        secret = queryset.exclude(secrecy="")
+        self.issue_each(request, secret, _t("Registered %(notation)s in the secret series; it is not emailed."))
 
 
 def refusing_secret(action):

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from notices.models import AuditEvent, DispatchStatus
-from tests.notices.test_sending import wait_until
+from tests.conftest import wait_until
 
 
 def control(client, dispatch, action: str):

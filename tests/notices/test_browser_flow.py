@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from django.conf import settings
 
 from notices import roles
 from notices.models import AuditEvent, Dispatch, DispatchStatus
-from tests.conftest import make_group, make_user
+from tests.conftest import make_group, make_user, wait_until
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "browser_flow"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -56,14 +55,6 @@ class Person:
     def click_and_wait(self, selector: str) -> None:
         with self.page.expect_navigation():
             self.page.click(selector)
-
-
-def wait_until(predicate, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.2)
 
 
 def select_option_by_text(page, selector: str, text: str) -> None:
@@ -119,9 +110,9 @@ def test_draft_approve_issue_send_and_audit_in_a_browser(
     clerk = Person(browser, live_server, "vanthu")
     clerk.open(f"/admin/notices/dispatch/{dispatch.pk}/change/")
     clerk.click_and_wait("button.workflow-issue")
-    wait_until(lambda: len(smtp_server.messages) == 3)
+    wait_until(lambda: len(smtp_server.messages) == 3, timeout=90)
     dispatch.refresh_from_db()
-    wait_until(lambda: Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.SENT)
+    wait_until(lambda: Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.SENT, timeout=90)
     clerk.open(f"/admin/notices/dispatch/{dispatch.pk}/change/")
     clerk.shot("5-issued-and-sent")
     assert {m["To"] for m in smtp_server.messages} == {f"office{i:03d}@bhxh-hanoi.example.vn" for i in range(3)}

@@ -1,21 +1,11 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.utils import timezone
 
 from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchStatus, RecallNotice, RecallStatus
 from notices.models.workflow import WorkflowError
-from tests.conftest import make_group
-
-
-def wait_until(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.1)
+from tests.conftest import make_group, wait_until
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
-import time
 
 import pytest
 from django.utils import timezone
@@ -12,17 +11,9 @@ from notices import acknowledgement, mail, sending, tasks
 from notices.models import Delivery, DeliveryEvent, DeliveryStatus, Dispatch, DispatchStatus, Urgency
 from notices.ratelimit import TokenBucket, client
 from recipients.models import Organization, OrganizationEmail, Suppression
-from tests.conftest import approve, make_group
+from tests.conftest import approve, make_group, wait_until
 from tests.notices.delivery_fixtures import PDF
 from tests.smtp_sink import free_port
-
-
-def wait_until(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.1)
 
 
 def settled(dispatch: Dispatch) -> bool:
