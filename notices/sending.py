@@ -381,8 +381,10 @@ def send_batch(delivery_ids: list[int]) -> int:
     if not claimed:
         log.info("Deliveries %s: nothing to claim (a duplicate or replayed task)", delivery_ids[:3])
         return 0
-    deliveries = list(Delivery.objects.filter(pk__in=claimed).order_by("pk").select_related("dispatch"))
-    dispatch = deliveries[0].dispatch
+    deliveries = list(Delivery.objects.filter(pk__in=claimed).order_by("pk"))
+    dispatch = Dispatch.objects.get(pk=deliveries[0].dispatch_id)  # one batch, one dispatch: loaded once
+    for delivery in deliveries:
+        delivery.dispatch = dispatch
     if dispatch.is_secret:  # the second guard: fan-out refuses these too
         for delivery in deliveries:
             record_failure(delivery, SendError("Secret dispatches are never emailed.", permanent=True))

@@ -169,9 +169,14 @@ class RecipientGroup(models.Model):
         return Organization.objects.reachable(day).filter(selected)
 
     def snapshot(self, day: datetime.date) -> dict:
-        """Return what the group is and whom it selects on `day`, for the record kept at issue."""
-        ids = sorted(self.organizations(day).values_list("pk", flat=True))
-        return {"id": self.pk, "name": self.name, "label": self.label, "rule": self.rule(), "organizations": ids}
+        """Return what the group is and how many it selects on `day`, for the record kept at issue.
+
+        Who exactly was selected is recorded row by row in the dispatch's deliveries (organisation,
+        its name then, the address); a list of up to 100,000 ids here would be parsed on every load
+        of the dispatch.
+        """
+        count = self.organizations(day).count()
+        return {"id": self.pk, "name": self.name, "label": self.label, "rule": self.rule(), "organization_count": count}
 
 
 class SuppressionReason(models.TextChoices):

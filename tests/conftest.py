@@ -6,7 +6,9 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.utils import translation
 
 from config.celery import app as celery_app
@@ -157,7 +159,17 @@ def smtp_server(settings):
 def celery_worker(transactional_db):
     """A real Celery worker, in a thread, consuming every queue from the test Redis."""
     celery_app.control.purge()
-    with start_worker(
-        celery_app, pool="solo", perform_ping_check=False, queues=WORKER_QUEUES, shutdown_timeout=30
-    ) as worker:
-        yield worker
+    # The worker thread keeps its own database connection; close it after each task so that no
+    # session is left holding the test database when pytest-django drops it.
+    task_postrun.connect(close_worker_connections, weak=False)
+    try:
+        with start_worker(
+            celery_app, pool="solo", perform_ping_check=False, queues=WORKER_QUEUES, shutdown_timeout=30
+        ) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(close_worker_connections)
+
+
+def close_worker_connections(**kwargs) -> None:
+    connections.close_all()

@@ -228,12 +228,12 @@ class Dispatch(DispatchWorkflow, models.Model):
         return Organization.objects.reachable(day).filter(targeted)
 
     def record_targets(self) -> None:
-        """Keep in `targets_snapshot` whom the groups and direct choices selected on the issue day."""
+        """Keep in `targets_snapshot` how the groups and direct choices were evaluated on the issue day."""
         day = self.issued_date or timezone.localdate()
         self.targets_snapshot = {
             "day": day.isoformat(),
             "groups": [group.snapshot(day) for group in self.groups.all()],
-            "organizations": sorted(self.target_organizations().values_list("pk", flat=True)),
+            "organization_count": self.target_organizations().count(),
         }
 
     def recipient_addresses(self):
