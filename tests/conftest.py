@@ -21,6 +21,23 @@ pytest_plugins = ["tests.notices.delivery_fixtures"]  # issue_to, fresh_broker (
 WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_sessions_at_teardown(django_db_setup, django_db_blocker):
+    """End database sessions that request threads of the live server still hold when the tests are over.
+
+    A page under test polls the server (the live progress badge); a request can still be running in one of
+    the live server's threads when its browser closes, and its connection would keep PostgreSQL from
+    dropping the test database.
+    """
+    yield
+    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+        if connections["default"].vendor == "postgresql":
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.fixture(autouse=True)
 def _english_by_default(settings):
     """Run tests in the English source language, so assertions read as the code does.

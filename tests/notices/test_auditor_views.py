@@ -85,7 +85,8 @@ def test_the_send_history_filters_by_kind_unit_urgency_status_and_date(client, s
     url = reverse("admin:notices_sendrecord_changelist")
     for params, expected in [
         ({"kind": "bhxh"}, 3), ({"kind": "police"}, 0), ({"unit": str(unit.pk)}, 3), ({"urgency": "khan"}, 0),
-        ({"urgency": "normal"}, 3), ({"status__exact": "bounced"}, 0), ({"created_at__gte": "2000-01-01"}, 3),
+        ({"urgency": "normal"}, 3), ({"status__exact": "bounced"}, 0), ({"created_at__gte": "2000-01-01 00:00:00+07:00"}, 3),
+        ({"created_at__lt": "2000-01-02 00:00:00+07:00"}, 0),
     ]:  # fmt: skip
         page = client.get(url, params)
         assert page.status_code == 200, params
