@@ -161,7 +161,6 @@ CELERY_TASK_ROUTES = {
     "notices.fan_out": {"queue": "render"},
     "notices.fan_out_page": {"queue": "render"},
     "notices.send_batch": {"queue": "send"},  # send-urgent for HỎA TỐC and THƯỢNG KHẨN (sending.send_queue)
-    "notices.send_delivery": {"queue": "send"},
     "notices.send_test_copy": {"queue": "send-urgent"},
     "notices.sweep": {"queue": "events"},
 }

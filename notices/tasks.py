@@ -53,12 +53,6 @@ def send_batch(delivery_ids: list[int]) -> None:
     sending.send_batch(list(delivery_ids))
 
 
-@shared_task(name="notices.send_delivery")
-def send_delivery(delivery_id: int) -> None:
-    """Send one delivery (kept for tasks queued by earlier versions)."""
-    sending.send_batch([delivery_id])
-
-
 @shared_task(name="notices.send_test_copy")
 def send_test_copy(dispatch_id: int, address: str) -> None:
     """Send a copy marked TEST to one address (the operator's own)."""

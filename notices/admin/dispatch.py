@@ -13,7 +13,7 @@ from notices.admin.paging import CappedCountPaginator
 from notices.admin.readonly import ReadOnlyMixin
 from notices.admin.sending import SendingAdminMixin
 from notices.admin.workflow import WorkflowAdminMixin
-from notices.models import Delivery, Dispatch, DispatchStatus
+from notices.models import Delivery, Dispatch
 from notices.models.dispatch import DispatchError
 from notices.sanitizing import sanitize_body
 
@@ -82,11 +82,6 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
                 self.message_user(request, f"{dispatch}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, success_message % {"notation": dispatch.notation})
-
-    def has_change_permission(self, request, obj: Dispatch | None = None) -> bool:
-        if obj is not None and obj.status != DispatchStatus.DRAFT:
-            return False
-        return super().has_change_permission(request, obj)
 
 
 @admin.register(Delivery)
