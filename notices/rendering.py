@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import io
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -10,6 +12,7 @@ import segno
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from pypdf import PdfReader, PdfWriter, Transformation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -17,6 +20,8 @@ from notices.images import data_uri
 
 TEMPLATE = "notices/dispatch.html"
 END_MARK = "./."
+STAMP_TEMPLATE = "notices/appendix_stamp.html"
+QR_QUIET_ZONE = 4  # modules of white around a QR code (ISO/IEC 18004), or phones misread it
 
 
 class ResourceRefused(ValueError):
@@ -59,6 +64,15 @@ def render_html(html: str) -> bytes:
     return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf(pdf_version="1.7")
 
 
+# An empty paragraph: what the editor leaves after the last words ("<p><br></p>"), or spaces only.
+EMPTY_PARAGRAPH = r"<p>(?:\s|&nbsp;|&#160;|\u00a0|<br\s*/?>)*</p>"
+
+
+def without_trailing_empty_paragraphs(body_html: str) -> str:
+    """Return the body without the empty paragraphs at its end (they would push "./." onto a line of its own)."""
+    return re.sub(rf"(?:\s*{EMPTY_PARAGRAPH})+\s*$", "", body_html.strip())
+
+
 def with_end_mark(body_html: str) -> str:
     """Return the body with the closing "./." after its last words, unless the author already wrote it."""
     text = re.sub(r"<[^>]+>", "", body_html).replace("&nbsp;", " ").strip()
@@ -70,9 +84,17 @@ def with_end_mark(body_html: str) -> str:
     return body_html[:last_close].rstrip().rstrip(".") + END_MARK + body_html[last_close:]
 
 
+def replaced_dispatch(dispatch):
+    """Return the issued dispatch this one replaces (printed "Thay thế Công văn số ... ngày ..."), else None."""
+    replaced = dispatch.replaces
+    return replaced if replaced is not None and replaced.number else None
+
+
 def qr_svg(url: str) -> str:
     """Return an inline SVG QR code of the verification URL."""
-    return segno.make(url, error="m").svg_inline(border=0, scale=4, dark="black", omitsize=False)
+    return segno.make(url, error="m").svg_inline(
+        border=QR_QUIET_ZONE, scale=4, dark="black", light="white", omitsize=False
+    )
 
 
 def document_context(dispatch, watermark: bool = False, appendices: list | None = None) -> dict:
@@ -82,7 +104,8 @@ def document_context(dispatch, watermark: bool = False, appendices: list | None 
         "dispatch": dispatch,
         "issuer": dispatch.issuer,
         "signer": dispatch.signer,
-        "body_html": with_end_mark(dispatch.body),
+        "body_html": with_end_mark(without_trailing_empty_paragraphs(dispatch.body)),
+        "replaced": replaced_dispatch(dispatch),
         "watermark": watermark,
         "draft_year": timezone.localdate().year,
         "qr_svg": qr_svg(url) if url else "",
@@ -102,3 +125,34 @@ def render_dispatch(dispatch, appendices: list | None = None) -> bytes:
 def render_preview(dispatch) -> bytes:
     """Return the draft's PDF with a diagonal "DỰ THẢO" watermark and no number (never stored)."""
     return render_html(render_to_string(TEMPLATE, document_context(dispatch, watermark=True)))
+
+
+# --- Appendices: the dispatch's number and the signing time stamped at the top right of page 1 -----
+def signing_time_text(moment: datetime.datetime) -> str:
+    """Return the signing time in ISO 8601, Vietnam time, to the second: "2026-12-01T09:15:00+07:00"."""
+    return timezone.localtime(moment).replace(microsecond=0).isoformat()
+
+
+def stamp_page(width: float, height: float, notation: str, signed_at: datetime.datetime) -> PdfReader:
+    """Return a one-page PDF of the given size (points) carrying only the appendix stamp."""
+    # Sizes go in as text: a template would print a float in the active locale ("595,28").
+    context = {"width": f"{width:.2f}", "height": f"{height:.2f}", "notation": notation,
+               "time": signing_time_text(signed_at)}  # fmt: skip
+    return PdfReader(io.BytesIO(render_html(render_to_string(STAMP_TEMPLATE, context))))
+
+
+def stamp_appendix(data: bytes, notation: str, signed_at: datetime.datetime) -> bytes:
+    """Return the appendix PDF with the number/notation and signing time stamped on its first page.
+
+    Decree 30 (Appendix I, II.8.b) puts them at the top right of page 1 in Times New Roman 10 pt, upright and
+    black. The page's rotation is folded into its content first, so "top right" is where the reader sees it.
+    """
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    first = writer.pages[0]
+    first.transfer_rotation_to_content()
+    box = first.mediabox
+    stamp = stamp_page(float(box.width), float(box.height), notation, signed_at).pages[0]
+    first.merge_transformed_page(stamp, Transformation().translate(float(box.left), float(box.bottom)))
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()

@@ -42,6 +42,7 @@ def sample_dispatch() -> tuple[Dispatch, list[Appendix]]:
     """Return an unsaved, issued-looking sample dispatch and its (unsaved) appendices."""
     issuer = Issuer(
         parent_body="Bảo hiểm xã hội Việt Nam", name="Bảo hiểm xã hội thành phố Hà Nội", abbreviation="BHXH",
+        printed_name="Bảo hiểm xã hội | thành phố Hà Nội",
         place="Hà Nội", address="Số 15 phố Trần Phú, phường Hà Đông, thành phố Hà Nội", phone="1900 9068",
         email="congvan@bhxh.example.vn", website="hanoi.baohiemxahoi.gov.vn",
     )  # fmt: skip

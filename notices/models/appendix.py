@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from pypdf import PdfReader
@@ -38,6 +41,9 @@ class Appendix(models.Model):
     title = models.CharField(_("title"), max_length=255, help_text=_("e.g. Danh sách đơn vị nợ đóng BHXH"))
     file = models.FileField(_("PDF file"), upload_to="appendices/%Y/", validators=[validate_pdf])
     position = models.PositiveSmallIntegerField(_("order"), default=1)
+    # Decree 30: a separate appendix file carries the agency's own digital signature; this copy is what is mailed.
+    signed_file = models.FileField(_("signed PDF"), upload_to="appendices/signed/", blank=True, editable=False)
+    signed_sha256 = models.CharField(_("signed PDF SHA-256"), max_length=64, blank=True, db_index=True, editable=False)
 
     class Meta:
         verbose_name = _("appendix")
@@ -58,3 +64,22 @@ class Appendix(models.Model):
         self.file.open("rb")
         with self.file:
             return self.file.read()
+
+    def store_signed(self, data: bytes) -> None:
+        """Keep the signed, stamped copy made at issue time and its SHA-256 (saves these two fields)."""
+        self.signed_sha256 = hashlib.sha256(data).hexdigest()
+        # A random name: the signed copy's address must not be guessable from the dispatch's number.
+        self.signed_file.save(f"{secrets.token_urlsafe(18)}.pdf", ContentFile(data), save=False)
+        self.save(update_fields=["signed_file", "signed_sha256"])
+
+    @property
+    def mailed_file(self):
+        """Return the file that is emailed: the signed copy once the dispatch is issued, else the upload."""
+        return self.signed_file or self.file
+
+    def read_mailed(self) -> bytes:
+        """Return the bytes that are emailed (see `mailed_file`)."""
+        mailed = self.mailed_file
+        mailed.open("rb")
+        with mailed:
+            return mailed.read()

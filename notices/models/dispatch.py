@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notices.models.workflow import DispatchWorkflow, WorkflowError
-from recipients.models import Organization, OrganizationEmail
+from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel
 
 DispatchError = WorkflowError  # a dispatch action that its state or the user's role does not allow
 
@@ -55,6 +55,61 @@ def format_place_date(place: str, day: datetime.date) -> str:
     """
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
     return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+# Document: how "Kính gửi" and "Nơi nhận" name a group that has no printed label.
+GROUP_MEMBERS_PRINTED = 5  # up to this many members are named one by one
+KIND_PRINTED = {
+    OrganizationKind.SOCIAL_SECURITY_OFFICE: "BHXH cơ sở",
+    OrganizationKind.POLICE: "Cơ quan Công an",
+    OrganizationKind.PEOPLES_COMMITTEE: "Ủy ban nhân dân",
+    OrganizationKind.CITY_DEPARTMENT: "Các sở, ban, ngành",
+    OrganizationKind.EMPLOYER: "Các đơn vị sử dụng lao động",
+    OrganizationKind.COLLECTION_AGENT: "Các tổ chức dịch vụ thu BHXH, BHYT",
+}
+KIND_AND_LEVEL_PRINTED = {
+    (OrganizationKind.POLICE, OrganizationLevel.DISTRICT): "Công an các quận, huyện, thị xã",
+    (OrganizationKind.POLICE, OrganizationLevel.COMMUNE): "Công an các phường, xã",
+    (OrganizationKind.PEOPLES_COMMITTEE, OrganizationLevel.DISTRICT): "Ủy ban nhân dân các quận, huyện, thị xã",
+    (OrganizationKind.PEOPLES_COMMITTEE, OrganizationLevel.COMMUNE): "Ủy ban nhân dân các phường, xã",
+}
+MIXED_KINDS_PRINTED = "Các cơ quan, đơn vị liên quan"
+
+
+def printed_key(line: str) -> str:
+    """Return a printed line folded for comparison (case, spacing and closing punctuation do not matter)."""
+    return " ".join(line.casefold().rstrip(" .;,").split())
+
+
+def printed_group_lines(group, day: datetime.date) -> list[str]:
+    """Return how a targeted group is printed: its label, else its few members' names, else what kind they are.
+
+    A group's name is the directory's internal handle; a records clerk prints the label, or the organisations
+    themselves when there are few, or what they are ("Các đơn vị sử dụng lao động").
+    """
+    if group.label.strip():
+        return [group.label.strip()]
+    organizations = group.organizations(day)
+    names = list(organizations.order_by("name").values_list("name", flat=True)[: GROUP_MEMBERS_PRINTED + 1])
+    if len(names) <= GROUP_MEMBERS_PRINTED:
+        return names
+    kinds = set(organizations.values_list("kind", "level").distinct())
+    if len({kind for kind, _level in kinds}) != 1:
+        return [MIXED_KINDS_PRINTED]
+    (kind, level), *others = kinds
+    printed = KIND_AND_LEVEL_PRINTED.get((kind, level)) if not others else None
+    return [printed or KIND_PRINTED.get(kind, MIXED_KINDS_PRINTED)]
+
+
+def distinct_from(lines: list[str], addressees: list[str]) -> list[str]:
+    """Return the lines that neither name an addressee ("Như trên" covers them) nor repeat an earlier line."""
+    seen = {printed_key(line) for line in addressees}
+    kept = []
+    for line in lines:
+        if line == "Như trên" or printed_key(line) not in seen:
+            kept.append(line)
+            seen.add(printed_key(line))
+    return kept
 
 
 class RegisterCounter(models.Model):
@@ -192,22 +247,27 @@ class Dispatch(DispatchWorkflow, models.Model):
         return format_place_date(self.issuer.place, self.issued_date or timezone.localdate())
 
     def addressee_lines(self) -> list[str]:
-        """Return the "Kính gửi" names: the typed lines, else the groups' labels and the organisations."""
+        """Return the "Kính gửi" names: the typed lines, else the groups' printed lines and the organisations."""
         typed = [line.strip() for line in self.addressees.splitlines() if line.strip()]
         if typed:
             return typed
-        return [g.label or g.name for g in self.groups.all()] + [o.name for o in self.organizations.all()]
+        day = self.issued_date or timezone.localdate()
+        groups = [line for group in self.groups.all() for line in printed_group_lines(group, day)]
+        return groups + [o.name for o in self.organizations.all()]
 
     def distribution_lines(self) -> list[str]:
         """Return the "Nơi nhận" lines without their "- " and ";" punctuation.
 
-        "Như trên" stands for the addressees; targeted groups not already named in "Kính gửi" follow it.
+        "Như trên" stands for the addressees, so no addressee is named again; targeted groups not already named
+        in "Kính gửi" follow it, as a records clerk prints them (never a group's internal name).
         """
-        lines = ["Như trên"] if self.addressee_lines() else []
+        addressees = self.addressee_lines()
+        lines = ["Như trên"] if addressees else []
         if self.addressees.strip() and self.pk:
-            lines += [g.label or g.name for g in self.groups.all()]
+            day = self.issued_date or timezone.localdate()
+            lines += [line for group in self.groups.all() for line in printed_group_lines(group, day)]
         lines += [line.strip() for line in self.extra_distribution.splitlines() if line.strip()]
-        return lines + [f"Lưu: VT, {self.drafting_unit.abbreviation}"]
+        return distinct_from(lines, addressees) + [f"Lưu: VT, {self.drafting_unit.abbreviation}"]
 
     def verification_url(self) -> str:
         """Return the public page where anyone can check this dispatch ('' before it has a code)."""

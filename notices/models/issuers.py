@@ -23,6 +23,16 @@ def margin_field(label: str, low: int, high: int, default: int) -> models.Positi
 class Issuer(models.Model):
     parent_body = models.CharField(_("parent body"), max_length=255, help_text=_("e.g. BẢO HIỂM XÃ HỘI VIỆT NAM"))
     name = models.CharField(_("issuer name"), max_length=255, help_text=_("e.g. BẢO HIỂM XÃ HỘI THÀNH PHỐ HÀ NỘI"))
+    # Document: where the name breaks in the header ("BẢO HIỂM XÃ HỘI | THÀNH PHỐ HÀ NỘI"), not where it overflows.
+    printed_name = models.CharField(
+        _("issuer name as printed"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "The name in the dispatch header, with “|” where the line breaks, e.g. "
+            "“BẢO HIỂM XÃ HỘI | THÀNH PHỐ HÀ NỘI”. Leave empty to print the issuer name on one line, wrapped to fit."
+        ),
+    )
     abbreviation = models.CharField(_("abbreviation"), max_length=20, help_text=_("e.g. BHXH"))
     place = models.CharField(_("place"), max_length=100, default="Hà Nội")
     address = models.CharField(_("address"), max_length=500, blank=True)
@@ -50,6 +60,11 @@ class Issuer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def printed_name_lines(self) -> list[str]:
+        """Return the header lines of the name, upper-cased: split at each "|", else the name as one line."""
+        lines = [part.strip() for part in (self.printed_name or self.name).split("|")]
+        return [line.upper() for line in lines if line]
 
 
 class DraftingUnit(models.Model):

@@ -9,8 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from notices import rendering
+from notices.models import Dispatch
 from notices.rendering import ResourceRefused, StaticOnlyFetcher
 from notices.sample import sample_body
+from recipients.models import Organization, RecipientGroup
 from tests.conftest import make_group
 from tests.notices.conftest import issue_as_number, open_pdf, stored_pdf
 
@@ -84,7 +86,8 @@ def test_the_addressees_body_and_signature_read_back_in_vietnamese_exactly(issue
         text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
         lines = [found["text"] for page in pdf.pages for found in page.extract_text_lines()]
         last = pdf.pages[-1]
-        assert "Kính gửi: - Công an thành phố Hà Nội;" in lines
+        assert "Kính gửi:" in lines, "several addressees: the line breaks after “Kính gửi:”"
+        assert "- Công an thành phố Hà Nội;" in lines
         assert "- Sở Nội vụ thành phố Hà Nội;" in lines
         assert "- Ủy ban nhân dân các phường, xã." in lines
         assert "đề nghị Quý cơ quan phối hợp thực hiện./." in text
@@ -122,7 +125,8 @@ def test_a_long_dispatch_is_a4_inside_its_margins_with_page_numbers_from_page_2(
             header = "".join(c["text"] for c in in_top_margin)
             if number == 1:
                 assert header == ""
-                assert "Địa chỉ: Số 15 phố Trần Phú" in "".join(c["text"] for c in in_bottom_margin)
+                assert "Địa chỉ: Số 15 phố Trần Phú" in page.extract_text(), "the contact footer is on page 1"
+                assert in_bottom_margin == [], "Decree 30 puts the footer inside the text area"
             else:
                 assert header == str(number)
                 (digit, *_) = in_top_margin
@@ -130,7 +134,7 @@ def test_a_long_dispatch_is_a4_inside_its_margins_with_page_numbers_from_page_2(
                     round(digit["size"], 1) == 13
                     and abs((digit["x0"] + in_top_margin[-1]["x1"]) / 2 - page.width / 2) < 40
                 )
-                assert in_bottom_margin == [], "the contact footer is on page 1 only"
+                assert in_bottom_margin == [] and "Địa chỉ:" not in page.extract_text(), "the footer is on page 1 only"
             for char in page.chars:
                 if char in in_top_margin or char in in_bottom_margin or not char["text"].strip():
                     continue
@@ -210,3 +214,168 @@ def test_the_distribution_list_follows_the_rules(draft):
     assert draft.distribution_lines() == [
         "Như trên", "BHXH các quận, huyện, thị xã", "Giám đốc (để b/c)", "Lưu: VT, QLT",
     ]  # fmt: skip
+
+
+# --- Issue 9 §4: the document as Decree 30 wants it -------------------------------------------------
+def chars_of(found: dict, text: str) -> list[dict]:
+    """Return the characters of a text line that spell `text` (its first occurrence)."""
+    start = found["text"].index(text)
+    return found["chars"][start : start + len(text)]
+
+
+def test_several_addressees_stand_one_per_line_with_their_dashes_under_the_colon(issued):
+    with open_pdf(stored_pdf(issued)) as pdf:
+        page = pdf.pages[0]
+        salutation = line(page, "Kính gửi:")
+        addressees = [
+            line(page, "- Công an thành phố Hà Nội;"),
+            line(page, "- Sở Nội vụ thành phố Hà Nội;"),
+            line(page, "- Ủy ban nhân dân các phường, xã."),
+        ]
+    colon = salutation["chars"][-1]
+    assert colon["text"] == ":"
+    for addressee in addressees:
+        assert addressee["top"] > salutation["bottom"] - 1, "each addressee is below the “Kính gửi:” line"
+        assert abs(addressee["chars"][0]["x0"] - colon["x0"]) < 1.5, "the dash stands under the colon"
+        assert style(addressee) == {(14.0, "regular")}
+    assert addressees[0]["top"] < addressees[1]["top"] < addressees[2]["top"]
+
+
+def test_page_1_footer_is_inside_the_text_area_under_a_full_width_rule_in_11_pt(long_issued):
+    issuer = long_issued.issuer
+    with open_pdf(stored_pdf(long_issued)) as pdf:
+        page = pdf.pages[0]
+        left, right = issuer.margin_left * MM, page.width - issuer.margin_right * MM
+        bottom = page.height - issuer.margin_bottom * MM
+        address = [found for found in page.extract_text_lines() if found["text"].startswith("Địa chỉ:")][0]
+        footer = [c for c in page.chars if c["top"] >= address["top"] - 1 and c["text"].strip()]
+        rules = [r for r in page.rects if abs(r["x0"] - left) < 1 and abs(r["x1"] - right) < 1]
+        body = [c for c in page.chars if c["bottom"] < address["top"] - 1 and c["text"].strip()]
+    assert {round(c["size"], 1) for c in footer} == {11.0}, "the footer prints in 11 pt (Decree 30: 11–12 pt)"
+    assert all(c["bottom"] <= bottom + 0.5 for c in footer), "the footer is inside the text area"
+    assert rules, "a rule spans the text area's full width"
+    rule_top = min(r["top"] for r in rules)
+    assert rule_top < address["top"] < rule_top + 12, "the footer stands right under the rule"
+    assert max(c["bottom"] for c in body) < rule_top, "the text flows above the footer"
+
+
+def test_the_qr_code_keeps_a_quiet_zone_of_four_modules(issued):
+    with open_pdf(stored_pdf(issued)) as pdf:
+        page = pdf.pages[0]
+        modules = [found for found in page.lines if found["linewidth"] > 1]  # the code's dark runs
+        # The footer's rule is drawn as a filled frame: its top edge is what prints.
+        edges = [{**r, "bottom": r["top"] + 0.6} if r["width"] > 300 else r for r in page.rects]
+        drawn = [c for c in page.chars if c["text"].strip()] + [
+            found for found in page.lines if found["linewidth"] <= 1
+        ]
+        drawn += [r for r in edges if r["non_stroking_color"] != (1.0, 1.0, 1.0)]
+    module = modules[0]["linewidth"]
+    x0, x1 = min(m["x0"] for m in modules), max(m["x1"] for m in modules)
+    top, bottom = min(m["top"] for m in modules) - module / 2, max(m["bottom"] for m in modules) + module / 2
+    zone = (x0 - 4 * module, top - 4 * module, x1 + 4 * module, bottom + 4 * module)
+    intruders = [
+        o for o in drawn if o["x0"] < zone[2] and o["x1"] > zone[0] and o["top"] < zone[3] and o["bottom"] > zone[1]
+    ]
+    assert intruders == [], "nothing prints within four modules of the code"
+    assert zone[2] <= page.width and zone[3] <= page.height
+
+
+def test_the_issuer_name_breaks_where_the_name_breaks(draft, clerk, monkeypatch):
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    draft.issuer.printed_name = "Bảo hiểm xã hội | thành phố Hà Nội"
+    draft.issuer.save()
+    with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:
+        left, _right = columns(pdf.pages[0], draft.issuer)
+        first, second = line(left, "BẢO HIỂM XÃ HỘI"), line(left, "THÀNH PHỐ HÀ NỘI")
+        assert pdf.metadata["Author"] == "BẢO HIỂM XÃ HỘI THÀNH PHỐ HÀ NỘI"
+    assert style(first) == style(second) == {(12.5, "bold")}
+    assert first["bottom"] < second["top"]
+
+
+def test_a_replacement_names_the_dispatch_it_replaces(issued, clerk, monkeypatch):
+    replacement = Dispatch.objects.create(
+        issuer=issued.issuer, drafting_unit=issued.drafting_unit, signer=issued.signer, subject=issued.subject,
+        addressees="Công an thành phố Hà Nội", body="<p>Nội dung đã sửa.</p>", replaces=issued,
+    )  # fmt: skip
+    replaced = issue_as_number(replacement, clerk, 6, monkeypatch, when=(2026, 3, 9, 8, 0))
+    with open_pdf(stored_pdf(replaced)) as pdf:
+        left, _right = columns(pdf.pages[0], issued.issuer)
+        text = " ".join(left.extract_text().split())
+    assert "Thay thế Công văn số 05/BHXH-QLT ngày 05/03/2026" in text
+    with open_pdf(stored_pdf(issued)) as pdf:
+        assert "Thay thế" not in pdf.pages[0].extract_text()
+
+
+@pytest.mark.parametrize("trailing", ["<p><br></p>", "<p></p>", "<p>&nbsp;</p>\n<p><br/></p>"])
+def test_the_editors_trailing_empty_paragraph_does_not_push_the_end_mark_onto_its_own_line(
+    draft, clerk, monkeypatch, trailing
+):
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    draft.body = f"<p>Đề nghị Quý cơ quan phối hợp thực hiện.</p>{trailing}"
+    draft.save()
+    with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:
+        lines = [found["text"] for page in pdf.pages for found in page.extract_text_lines()]
+    assert "Đề nghị Quý cơ quan phối hợp thực hiện./." in lines
+    assert "./." not in lines
+
+
+def test_a_tables_header_row_prints_bold_and_centred(draft, clerk, monkeypatch):
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    # The editor writes tables with no <thead>: their first row is the header.
+    draft.body = (
+        "<p>Kết quả như sau:</p><table><tbody><tr><td>STT</td><td>Nội dung công việc</td></tr>"
+        "<tr><td>1</td><td>Rà soát đơn vị nợ đóng</td></tr></tbody></table><p>Trân trọng./.</p>"
+    )
+    draft.save()
+    with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:
+        page = pdf.pages[0]
+        header, row = line(page, "STT Nội dung công việc"), line(page, "1 Rà soát đơn vị nợ đóng")
+    assert style(header) == {(12.0, "bold")} and style(row) == {(12.0, "regular")}
+    stt, work = chars_of(header, "STT"), chars_of(header, "Nội dung công việc")
+    first_cell, second_cell = chars_of(row, "1")[0], chars_of(row, "Rà soát")[0]
+    assert stt[0]["x0"] - first_cell["x0"] > 5, "the header is centred, the body row starts at the left"
+    assert work[0]["x0"] - second_cell["x0"] > 30
+
+
+def test_lists_use_the_vietnamese_marks(draft, clerk, monkeypatch):
+    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+    draft.body = (
+        "<p>Nội dung:</p><ul><li>Rà soát đơn vị nợ đóng;<ul><li>nợ từ 03 tháng;</li><li>nợ từ 06 tháng;</li></ul></li>"
+        "<li>Báo cáo kết quả.</li></ul><ol><li>Lập danh sách;</li><li>Gửi văn bản đôn đốc.</li></ol><p>Trân trọng./.</p>"
+    )
+    draft.save()
+    with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:
+        lines = [found["text"] for found in pdf.pages[0].extract_text_lines()]
+        text = pdf.pages[0].extract_text()
+    for expected in (
+        "- Rà soát đơn vị nợ đóng;", "+ nợ từ 03 tháng;", "+ nợ từ 06 tháng;", "- Báo cáo kết quả.",
+        "a) Lập danh sách;", "b) Gửi văn bản đôn đốc.",
+    ):  # fmt: skip
+        assert expected in lines
+    assert "•" not in text and "◦" not in text and "1." not in text
+
+
+@pytest.mark.django_db
+def test_a_group_without_a_label_is_printed_as_its_members_or_their_kind_never_its_internal_name(draft):
+    draft.addressees = "Công an thành phố Hà Nội"
+    draft.save()
+    few = make_group(2, name="nhom-bhxh-thu-nghiem", label="")
+    draft.groups.add(few)
+    assert draft.distribution_lines() == [
+        "Như trên", "Bảo hiểm xã hội cơ sở số 000", "Bảo hiểm xã hội cơ sở số 001", "Lưu: VT, QLT",
+    ]  # fmt: skip
+    draft.groups.set([make_group(8, name="nhom-bhxh-2025", label="")])
+    assert draft.distribution_lines() == ["Như trên", "BHXH cơ sở", "Lưu: VT, QLT"]
+    draft.addressees = ""
+    assert draft.addressee_lines() == ["BHXH cơ sở"], "“Kính gửi” never prints the internal name either"
+
+
+@pytest.mark.django_db
+def test_noi_nhan_does_not_repeat_an_addressee(draft):
+    police = Organization.objects.create(name="Công an thành phố Hà Nội", kind="police", level="city")
+    group = RecipientGroup.objects.create(name="cong-an-tp", label="")
+    group.members.add(police)
+    draft.groups.add(group)
+    draft.addressees = "Công an thành phố Hà Nội\nSở Nội vụ thành phố Hà Nội"
+    draft.extra_distribution = "Sở Nội vụ thành phố Hà Nội;\nGiám đốc (để b/c)\nGiám đốc (để b/c)"
+    assert draft.distribution_lines() == ["Như trên", "Giám đốc (để b/c)", "Lưu: VT, QLT"]
