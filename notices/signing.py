@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
+from django.utils import timezone
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -27,6 +28,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from notices import rendering
 from notices.models.dispatch import DispatchError
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,20 @@ def configured_signer() -> signers.SimpleSigner:
     return load_signer(str(path), settings.SIGNING_PKCS12_PASSWORD, path.stat().st_mtime)
 
 
-def sign_pdf(data: bytes, reason: str = "") -> bytes:
+class TimedPdfSigner(signers.PdfSigner):
+    """A pyHanko signer whose signature carries a given signing time (the one printed on an appendix)."""
+
+    def __init__(self, *args, signing_time: datetime.datetime, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.signing_time = signing_time
+
+    def init_signing_session(self, pdf_out, existing_fields_only=False):
+        session = super().init_signing_session(pdf_out, existing_fields_only=existing_fields_only)
+        session.system_time = self.signing_time
+        return session
+
+
+def sign_pdf(data: bytes, reason: str = "", signing_time: datetime.datetime | None = None) -> bytes:
     """Return the PDF signed with the agency's certificate (PAdES B-B, SHA-256) as an incremental update."""
     signer = configured_signer()
     metadata = signers.PdfSignatureMetadata(
@@ -88,15 +103,30 @@ def sign_pdf(data: bytes, reason: str = "") -> bytes:
         location=settings.SIGNING_LOCATION,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+    if signing_time is None:
+        return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+    return TimedPdfSigner(metadata, signer, signing_time=signing_time).sign_pdf(writer).getvalue()
 
 
-def sign_if_configured(data: bytes, reason: str = "") -> bytes:
+def sign_if_configured(data: bytes, reason: str = "", signing_time: datetime.datetime | None = None) -> bytes:
     """Return the signed PDF when a certificate is configured, else the PDF unchanged (with a warning)."""
     if not is_configured():
-        log.warning("SIGNING_PKCS12_PATH is not set: the dispatch PDF is stored unsigned.")
+        log.warning("SIGNING_PKCS12_PATH is not set: the PDF is stored unsigned.")
         return data
-    return sign_pdf(data, reason)
+    return sign_pdf(data, reason, signing_time)
+
+
+def sign_appendix(appendix, dispatch) -> bytes:
+    """Return the appendix stamped with the dispatch's number and the signing time, signed by the agency.
+
+    Decree 30 (Appendix I, II.8.b): a separate appendix file carries the agency's digital signature (no image) and,
+    at the top right of page 1, the number/notation and the signing time in ISO 8601, Vietnam time. The stamped
+    time and the signature's own signing time are the same instant.
+    """
+    signed_at = timezone.now().replace(microsecond=0)
+    stamped = rendering.stamp_appendix(appendix.read(), dispatch.notation, signed_at)
+    reason = f"Phụ lục {appendix.position} của văn bản số {dispatch.notation}"
+    return sign_if_configured(stamped, reason, signing_time=signed_at)
 
 
 def validation_context() -> ValidationContext:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from notices import signing
-from notices.models import Dispatch, DispatchStatus
+from notices.models import Appendix, Dispatch, DispatchStatus
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,29 @@ def check_upload(dispatch: Dispatch, data: bytes) -> UploadCheck:
         sha256=digest,
         signature=signing.check_signature(data),
     )
+
+
+@dataclass(frozen=True)
+class AppendixCheck:
+    """An uploaded file found to be the signed copy of an issued dispatch's appendix, and its signature's state."""
+
+    appendix: Appendix
+    dispatch: Dispatch
+    sha256: str
+    signature: signing.SignatureCheck
+
+
+def find_appendix(data: bytes) -> AppendixCheck | None:
+    """Return which issued dispatch an uploaded file is the signed appendix of (by its SHA-256), if any."""
+    digest = hashlib.sha256(data).hexdigest()
+    appendix = (
+        Appendix.objects.filter(signed_sha256=digest, dispatch__number__isnull=False)
+        .select_related("dispatch__issuer", "dispatch__drafting_unit", "dispatch__signer")
+        .first()
+    )
+    if appendix is None:
+        return None
+    return AppendixCheck(appendix, appendix.dispatch, digest, signing.check_signature(data))
 
 
 def rate_limited(ip: str) -> bool:
