@@ -9,6 +9,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -135,3 +136,13 @@ def test_without_a_certificate_the_appendix_is_stamped_and_left_unsigned(issued,
     assert not PdfFileReader(io.BytesIO(stamped)).embedded_signatures
     with open_pdf(stamped) as pdf:
         assert [found["text"] for found in stamp_lines(pdf.pages[0])][0] == "05/BHXH-QLT"
+
+
+def test_the_command_writes_the_appendix_copy_that_is_mailed(issued, tmp_path):
+    appendix = attach(issued, appendix_pdf(), position=2)
+    appendix.store_signed(signing.sign_appendix(appendix, issued))
+    output = tmp_path / "pl2.pdf"
+    call_command("render_dispatch", str(issued.pk), "--appendix", "2", "--output", str(output), stdout=io.StringIO())
+    assert output.read_bytes() == appendix.read_mailed()
+    with pytest.raises(CommandError, match="no appendix 3"):
+        call_command("render_dispatch", str(issued.pk), "--appendix", "3", "--output", str(output))
