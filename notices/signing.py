@@ -123,6 +123,8 @@ def sign_appendix(appendix, dispatch) -> bytes:
     at the top right of page 1, the number/notation and the signing time in ISO 8601, Vietnam time. The stamped
     time and the signature's own signing time are the same instant.
     """
+    if not dispatch.number:
+        raise SigningError("Only an issued dispatch's appendices are signed: it has no number yet.")
     signed_at = timezone.now().replace(microsecond=0)
     stamped = rendering.stamp_appendix(appendix.read(), dispatch.notation, signed_at)
     reason = f"Phụ lục {appendix.position} của văn bản số {dispatch.notation}"

@@ -146,3 +146,8 @@ def test_the_command_writes_the_appendix_copy_that_is_mailed(issued, tmp_path):
     assert output.read_bytes() == appendix.read_mailed()
     with pytest.raises(CommandError, match="no appendix 3"):
         call_command("render_dispatch", str(issued.pk), "--appendix", "3", "--output", str(output))
+
+
+def test_an_appendix_of_an_unnumbered_dispatch_is_never_signed(draft, signing_certificate):
+    with pytest.raises(signing.SigningError, match="no number"):
+        signing.sign_appendix(attach(draft, appendix_pdf()), draft)
