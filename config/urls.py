@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -14,7 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("anymail/", include("anymail.urls")),
     path("xac-thuc/", include("notices.urls")),
+    path("tep/", include("notices.file_urls")),  # stored files, for staff only: the media folder is never served
     path("xac-nhan/<str:token>/", acknowledgement.acknowledge, name="acknowledge"),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -19,11 +20,28 @@ from notices.models import Appendix, Dispatch, DispatchStatus
 from notices.widgets import RichTextWidget
 
 
+class DownloadLink:
+    """A stored file as the file widget shows it: its link goes through the download view, never to /media/."""
+
+    def __init__(self, field_file) -> None:
+        self.url = reverse("files:appendix", args=[field_file.instance.pk])
+        self.name = field_file.name.rsplit("/", 1)[-1]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProtectedFileWidget(AdminFileWidget):
+    def format_value(self, value):
+        return DownloadLink(value) if self.is_initial(value) and value.instance.pk else super().format_value(value)
+
+
 class AppendixInline(admin.TabularInline):
     model = Appendix
     extra = 0
     fields = ["position", "title", "file"]
     verbose_name = _("appendix (PDF)")
+    formfield_overrides = {models.FileField: {"widget": ProtectedFileWidget}}
 
 
 class DocxImportForm(forms.Form):

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from notices import storage
+
 
 def validate_pdf(upload) -> None:
     """Refuse a file that is too large or is not a PDF by its content (whatever its name says)."""
@@ -36,7 +38,7 @@ class Appendix(models.Model):
         "notices.Dispatch", models.CASCADE, related_name="appendices", verbose_name=_("dispatch")
     )
     title = models.CharField(_("title"), max_length=255, help_text=_("e.g. Danh sách đơn vị nợ đóng BHXH"))
-    file = models.FileField(_("PDF file"), upload_to="appendices/%Y/", validators=[validate_pdf])
+    file = models.FileField(_("PDF file"), upload_to=storage.appendix_name, validators=[validate_pdf])
     position = models.PositiveSmallIntegerField(_("order"), default=1)
 
     class Meta:

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notices import storage
 from notices.models.workflow import DispatchWorkflow, WorkflowError
 from recipients.models import Organization, OrganizationEmail
 
@@ -292,5 +293,5 @@ class Dispatch(DispatchWorkflow, models.Model):
     def store_pdf(self, data: bytes) -> None:
         """Keep the final PDF and its SHA-256 (the caller saves the row)."""
         self.pdf_sha256 = hashlib.sha256(data).hexdigest()
-        name = f"{self.year}/{self.series}-{self.number:04d}-{self.pk}.pdf"
+        name = f"{self.year}/{storage.random_name()}"  # never guessable from the notation
         self.pdf.save(name, ContentFile(data), save=False)
