@@ -175,7 +175,7 @@ SIGNING_PKCS12_PASSWORD = env("SIGNING_PKCS12_PASSWORD", default="")
 SIGNING_LOCATION = env("SIGNING_LOCATION", default="Hà Nội")
 # Document concern: appendix size limit and the public verification page's rate limit (per IP).
 APPENDIX_MAX_BYTES = env.int("APPENDIX_MAX_BYTES", default=10 * 1024 * 1024)
-VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=30)  # look-ups per IP per window
+VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=30)  # look-ups of unknown codes per IP per window
 VERIFY_RATE_WINDOW_SECONDS = env.int("VERIFY_RATE_WINDOW_SECONDS", default=600)
 CACHES = {
     "default": {
@@ -240,3 +240,7 @@ SEND_THROTTLE_RETRY_SECONDS = env.float("SEND_THROTTLE_RETRY_SECONDS", default=5
 SEND_STUCK_SECONDS = env.float("SEND_STUCK_SECONDS", default=600.0)
 SEND_GIVE_UP_SECONDS = env.float("SEND_GIVE_UP_SECONDS", default=2 * 24 * 3600.0)
 SEND_SWEEP_LIMIT = env.int("SEND_SWEEP_LIMIT", default=20000)
+
+# --- Security: trusted signing roots, parser sandbox, Content-Security-Policy -----------------------
+# PEM files of the root certificates a signature must chain to for the verification page to call it genuine.
+SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from notices import rendering
 from notices.docx_import import DocxImportError, docx_to_html
 from notices.models import Appendix, Dispatch, DispatchStatus
+from notices.sanitizing import MAX_BODY_CHARS
 from notices.widgets import RichTextWidget
 
 
@@ -54,6 +55,7 @@ class DocumentAdminMixin:
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, models.TextField) and db_field.name == "body":
             kwargs["widget"] = RichTextWidget()
+            kwargs["max_length"] = MAX_BODY_CHARS  # refused with a form error before sanitising would raise
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_inlines(self, request, obj):
