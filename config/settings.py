@@ -244,3 +244,7 @@ SEND_SWEEP_LIMIT = env.int("SEND_SWEEP_LIMIT", default=20000)
 # --- Security: trusted signing roots, parser sandbox, Content-Security-Policy -----------------------
 # PEM files of the root certificates a signature must chain to for the verification page to call it genuine.
 SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
+# Parsers and renderers of uploads run in a child process with these limits (config/sandbox.py).
+SANDBOX_MEMORY_MB = env.int("SANDBOX_MEMORY_MB", default=2048)  # address space (RLIMIT_AS)
+SANDBOX_CPU_SECONDS = env.int("SANDBOX_CPU_SECONDS", default=60)
+SANDBOX_TIMEOUT_SECONDS = env.float("SANDBOX_TIMEOUT_SECONDS", default=90.0)  # wall clock, then killed

@@ -9,11 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from config import sandbox
 from notices import rendering
 from notices.docx_import import DocxImportError, docx_to_html
 from notices.models import Appendix, Dispatch, DispatchStatus
@@ -78,7 +80,13 @@ class DocumentAdminMixin:
         if dispatch.number:
             messages.error(request, _t("An issued dispatch has no preview: open its stored PDF instead."))
             return redirect("admin:notices_dispatch_change", pk)
-        response = HttpResponse(rendering.render_preview(dispatch), content_type="application/pdf")
+        html = render_to_string(rendering.TEMPLATE, rendering.document_context(dispatch, watermark=True))
+        try:  # WeasyPrint runs in a limited child process: a runaway body costs the child, not this server
+            pdf = sandbox.run("notices.rendering:render_html", html)
+        except sandbox.SandboxError as exc:
+            messages.error(request, _t("The preview could not be rendered: %(reason)s") % {"reason": exc})
+            return redirect("admin:notices_dispatch_change", pk)
+        response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="du-thao-{dispatch.pk}.pdf"'
         response["Cache-Control"] = "no-store"
         return response
