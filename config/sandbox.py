@@ -141,6 +141,7 @@ def setup_django(snapshot: dict) -> None:
         django.setup()
         return
     changed = {name: value for name, value in snapshot.items() if getattr(settings, name, MISSING) != value}
+    changed.pop("DATABASES", None)  # a child has no database access of its own
     override_settings(**changed).enable()
 
 

@@ -102,5 +102,5 @@ def test_an_appendix_gets_a_random_name_and_its_admin_link_goes_through_the_view
     html = client.get(reverse("admin:notices_dispatch_change", args=[draft.pk])).content.decode()
     assert reverse("files:appendix", args=[item.pk]) in html and "/media/" not in html
     response = client.get(reverse("files:appendix", args=[item.pk]))
-    assert response.status_code == 200 and b"".join(response.streaming_content) == data
+    assert response.status_code == 200 and b"".join(response.streaming_content) == item.read()
     assert AuditEvent.objects.get(action="download").details["file"] == "appendix:1"
