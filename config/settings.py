@@ -248,3 +248,5 @@ SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
 SANDBOX_MEMORY_MB = env.int("SANDBOX_MEMORY_MB", default=2048)  # address space (RLIMIT_AS)
 SANDBOX_CPU_SECONDS = env.int("SANDBOX_CPU_SECONDS", default=60)
 SANDBOX_TIMEOUT_SECONDS = env.float("SANDBOX_TIMEOUT_SECONDS", default=90.0)  # wall clock, then killed
+# A provider webhook signed with only a timestamp and a token (Mailgun) is accepted once, and only this fresh.
+WEBHOOK_MAX_AGE_SECONDS = env.int("WEBHOOK_MAX_AGE_SECONDS", default=300)

@@ -10,7 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("notices.webhook_urls")),  # anymail's, replay-safe and 400 on bad bodies
     path("xac-thuc/", include("notices.urls")),
     path("tep/", include("notices.file_urls")),  # stored files, for staff only: the media folder is never served
     path("xac-nhan/<str:token>/", acknowledgement.acknowledge, name="acknowledge"),
