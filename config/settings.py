@@ -207,7 +207,15 @@ X_FRAME_OPTIONS = "DENY"
 AUTHENTICATION_BACKENDS = ["notices.login.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Locked out per user name and address together, per address (password spraying) and per user name (one password
+# guessed from many addresses); AXES_FAILURE_LIMITS holds the limit of each, in order (notices/lockout.py).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_FAILURE_LIMITS = [
+    AXES_FAILURE_LIMIT,
+    env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20),
+    env.int("AXES_USERNAME_FAILURE_LIMIT", default=10),
+]
+AXES_HANDLER = "notices.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 
 LOGGING = {
