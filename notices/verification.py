@@ -20,6 +20,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from config import sandbox
 from notices.models import Dispatch, DispatchStatus
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class SignatureVerdict:
     covers_whole_file: bool = False
     signer: str = ""
     signed_at: datetime.datetime | None = None
+    checked: bool = True  # False: the check ran out of time or memory (the file is then not trusted)
 
     @property
     def ok(self) -> bool:
@@ -114,8 +116,17 @@ def check_upload(dispatch: Dispatch, data: bytes) -> UploadCheck:
     return UploadCheck(
         identical=secrets.compare_digest(digest, dispatch.pdf_sha256),
         sha256=digest,
-        signature=check_signature(data),
+        signature=sandboxed_signature_check(data),
     )
+
+
+def sandboxed_signature_check(data: bytes) -> SignatureVerdict:
+    """Return check_signature(data) computed in the sandbox: a hostile upload costs a child process, never us."""
+    try:
+        return sandbox.run("notices.verification:check_signature", data)
+    except sandbox.SandboxError as exc:
+        log.warning("An uploaded PDF's signature check was stopped: %s", exc.reason)
+        return SignatureVerdict(signed=False, checked=False)
 
 
 @lru_cache(maxsize=8)

@@ -199,3 +199,12 @@ def test_a_cache_outage_does_not_take_the_page_down(client, genuine, monkeypatch
 
     monkeypatch.setattr(cache, "add", unavailable)
     assert page_of(client, genuine).status_code == 200
+
+
+def test_an_upload_is_checked_in_the_sandbox_and_a_runaway_check_is_not_trusted(client, genuine, settings):
+    settings.SANDBOX_TIMEOUT_SECONDS = 0.01  # no check finishes this fast: it is stopped like a runaway
+    upload = SimpleUploadedFile("cong-van.pdf", stored_pdf(genuine), "application/pdf")
+    response = client.post(f"/xac-thuc/{genuine.verification_code}/", {"file": upload})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'data-signature="unchecked"' in html
+    assert html.index('data-signature="unchecked"') < html.index('data-validity="valid"')
