@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -175,7 +176,7 @@ SIGNING_PKCS12_PASSWORD = env("SIGNING_PKCS12_PASSWORD", default="")
 SIGNING_LOCATION = env("SIGNING_LOCATION", default="Hà Nội")
 # Document concern: appendix size limit and the public verification page's rate limit (per IP).
 APPENDIX_MAX_BYTES = env.int("APPENDIX_MAX_BYTES", default=10 * 1024 * 1024)
-VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=30)  # look-ups per IP per window
+VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=30)  # look-ups of unknown codes per IP per window
 VERIFY_RATE_WINDOW_SECONDS = env.int("VERIFY_RATE_WINDOW_SECONDS", default=600)
 CACHES = {
     "default": {
@@ -207,7 +208,15 @@ X_FRAME_OPTIONS = "DENY"
 AUTHENTICATION_BACKENDS = ["notices.login.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Locked out per user name and address together, per address (password spraying) and per user name (one password
+# guessed from many addresses); AXES_FAILURE_LIMITS holds the limit of each, in order (notices/lockout.py).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_FAILURE_LIMITS = [
+    AXES_FAILURE_LIMIT,
+    env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20),
+    env.int("AXES_USERNAME_FAILURE_LIMIT", default=10),
+]
+AXES_HANDLER = "notices.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 
 LOGGING = {
@@ -240,3 +249,31 @@ SEND_THROTTLE_RETRY_SECONDS = env.float("SEND_THROTTLE_RETRY_SECONDS", default=5
 SEND_STUCK_SECONDS = env.float("SEND_STUCK_SECONDS", default=600.0)
 SEND_GIVE_UP_SECONDS = env.float("SEND_GIVE_UP_SECONDS", default=2 * 24 * 3600.0)
 SEND_SWEEP_LIMIT = env.int("SEND_SWEEP_LIMIT", default=20000)
+
+# --- Security: trusted signing roots, parser sandbox, Content-Security-Policy -----------------------
+# PEM files of the root certificates a signature must chain to for the verification page to call it genuine.
+SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
+# Parsers and renderers of uploads run in a child process with these limits (config/sandbox.py).
+SANDBOX_MEMORY_MB = env.int("SANDBOX_MEMORY_MB", default=2048)  # address space (RLIMIT_AS)
+SANDBOX_CPU_SECONDS = env.int("SANDBOX_CPU_SECONDS", default=60)
+SANDBOX_TIMEOUT_SECONDS = env.float("SANDBOX_TIMEOUT_SECONDS", default=90.0)  # wall clock, then killed
+# A provider webhook signed with only a timestamp and a token (Mailgun) is accepted once, and only this fresh.
+WEBHOOK_MAX_AGE_SECONDS = env.int("WEBHOOK_MAX_AGE_SECONDS", default=300)
+# Content-Security-Policy on every response (django-csp): scripts only from our static files, or inline with the
+# request's nonce; no plugins, no framing, forms post only to us. Inline style attributes stay allowed (the admin's
+# and our templates use them; they cannot run code).
+MIDDLEWARE = [*MIDDLEWARE, "csp.middleware.CSPMiddleware"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -12,9 +10,8 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("notices.webhook_urls")),  # anymail's, replay-safe and 400 on bad bodies
     path("xac-thuc/", include("notices.urls")),
+    path("tep/", include("notices.file_urls")),  # stored files, for staff only: the media folder is never served
     path("xac-nhan/<str:token>/", acknowledgement.acknowledge, name="acknowledge"),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

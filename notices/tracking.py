@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 
 from anymail.signals import EventType, tracking
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
@@ -89,3 +92,37 @@ def suppress(address: str, reason: str, detail: str) -> None:
                 Suppression.objects.create(address=address, reason=reason, source="tracking", detail=detail[:2000])
             except IntegrityError:
                 pass
+
+
+# --- Replay protection of providers that sign only a timestamp and a token (Mailgun) -------------------------
+class StaleOrReplayed(ValueError):
+    """A signed webhook call that is too old, from the future, or carries a token already used."""
+
+
+def token_key(provider: str, token: str) -> str:
+    return f"webhook-token:{provider.lower()}:{hashlib.sha256(token.encode()).hexdigest()}"
+
+
+def claim_signature(provider: str, timestamp: str, token: str) -> str:
+    """Accept a signed (timestamp, token) pair once, and only while fresh; return the key that holds the token.
+
+    The provider's signature covers only these two values, so a captured one could be pasted onto a forged
+    event: an old timestamp, or a token seen before, is refused. The token is kept for twice the allowed age
+    (Redis SET NX with expiry), longer than any timestamp it could still be accepted with.
+    """
+    max_age = settings.WEBHOOK_MAX_AGE_SECONDS
+    try:
+        age = time.time() - float(timestamp)
+    except (TypeError, ValueError) as exc:
+        raise StaleOrReplayed("the signature timestamp is not a number") from exc
+    if not -60 <= age <= max_age:  # a minute of clock skew the other way
+        raise StaleOrReplayed(f"the signature is {age:.0f} s old (at most {max_age} s allowed)")
+    key = token_key(provider, token)
+    if not cache.add(key, 1, timeout=2 * max_age):
+        raise StaleOrReplayed("the signature token was already used")
+    return key
+
+
+def release_signature(key: str) -> None:
+    """Forget a claimed token when its call failed, so the provider's retry of the same call is accepted."""
+    cache.delete(key)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import io
 import logging
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+from asn1crypto import x509
 from django.conf import settings
 from django.core.cache import cache
+from pyhanko.keys import load_certs_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
 
-from notices import signing
+from config import sandbox
 from notices.models import Appendix, Dispatch, DispatchStatus
 
 log = logging.getLogger(__name__)
@@ -27,12 +37,34 @@ class Validity:
 
 
 @dataclass(frozen=True)
+class SignatureVerdict:
+    """What a PDF's last signature says: is it there, unaltered, made by a certificate that chains to one of the
+    agency's trusted roots, and does it cover the whole file; who signed and when."""
+
+    signed: bool
+    intact: bool = False
+    trusted: bool = False
+    covers_whole_file: bool = False
+    signer: str = ""
+    signed_at: datetime.datetime | None = None
+    checked: bool = True  # False: the check ran out of time or memory (the file is then not trusted)
+
+    @property
+    def ok(self) -> bool:
+        return self.signed and self.intact and self.trusted and self.covers_whole_file
+
+
+@dataclass(frozen=True)
 class UploadCheck:
     """The verdict on an uploaded copy: identical bytes, and the state of its signature."""
 
     identical: bool
     sha256: str
-    signature: signing.SignatureCheck
+    signature: SignatureVerdict
+
+    @property
+    def genuine(self) -> bool:
+        return self.identical and self.signature.ok
 
 
 def new_verification_code() -> str:
@@ -84,7 +116,7 @@ def check_upload(dispatch: Dispatch, data: bytes) -> UploadCheck:
     return UploadCheck(
         identical=secrets.compare_digest(digest, dispatch.pdf_sha256),
         sha256=digest,
-        signature=signing.check_signature(data),
+        signature=sandboxed_signature_check(data),
     )
 
 
@@ -95,7 +127,7 @@ class AppendixCheck:
     appendix: Appendix
     dispatch: Dispatch
     sha256: str
-    signature: signing.SignatureCheck
+    signature: SignatureVerdict
 
 
 def find_appendix(data: bytes) -> AppendixCheck | None:
@@ -108,20 +140,106 @@ def find_appendix(data: bytes) -> AppendixCheck | None:
     )
     if appendix is None:
         return None
-    return AppendixCheck(appendix, appendix.dispatch, digest, signing.check_signature(data))
+    return AppendixCheck(appendix, appendix.dispatch, digest, sandboxed_signature_check(data))
+
+
+def sandboxed_signature_check(data: bytes) -> SignatureVerdict:
+    """Return check_signature(data) computed in the sandbox: a hostile upload costs a child process, never us."""
+    try:
+        return sandbox.run("notices.verification:check_signature", data)
+    except sandbox.SandboxError as exc:
+        log.warning("An uploaded PDF's signature check was stopped: %s", exc.reason)
+        return SignatureVerdict(signed=False, checked=False)
+
+
+@lru_cache(maxsize=8)
+def _roots_of(path: str, mtime: float) -> tuple[x509.Certificate, ...]:
+    return tuple(load_certs_from_pemder([path]))
+
+
+def trust_roots() -> list[x509.Certificate]:
+    """Return the root certificates a genuine signature must chain to (the PEM files of SIGNING_TRUST_ROOTS)."""
+    roots = []
+    for name in settings.SIGNING_TRUST_ROOTS:
+        path = Path(name)
+        try:
+            roots.extend(_roots_of(str(path), path.stat().st_mtime))
+        except (OSError, ValueError):
+            log.error("The trusted root %s cannot be read: signatures chaining to it are not trusted.", path)
+    return roots
+
+
+def check_signature(data: bytes) -> SignatureVerdict:
+    """Return what the PDF's last signature proves; only a chain to a configured trusted root makes it trusted.
+
+    A self-made certificate that merely carries the agency's name is intact but not trusted.
+    """
+    try:
+        embedded = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+    except Exception:  # noqa: BLE001 - any unreadable upload is simply "not signed"
+        log.info("An uploaded PDF could not be parsed for signatures.", exc_info=True)
+        return SignatureVerdict(signed=False)
+    if not embedded:
+        return SignatureVerdict(signed=False)
+    context = ValidationContext(trust_roots=trust_roots(), allow_fetching=False)
+    try:
+        status = validate_pdf_signature(embedded[-1], context)
+    except Exception as exc:  # noqa: BLE001 - a hostile file may break the validator in any way
+        log.info("An uploaded PDF's signature could not be validated: %s", exc)
+        return SignatureVerdict(signed=True)
+    return SignatureVerdict(
+        signed=True,
+        intact=bool(status.intact and status.valid),
+        trusted=bool(status.trusted),
+        covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        signer=signer_name(status.signing_cert),
+        signed_at=status.signer_reported_dt,
+    )
+
+
+def signer_name(certificate: x509.Certificate) -> str:
+    """Return the certificate's common name and organisation, as a reader would name the signer."""
+    subject = certificate.subject.native
+    parts = [subject.get("common_name"), subject.get("organization_name")]
+    return " – ".join(dict.fromkeys(str(part) for part in parts if part))
+
+
+def replacement_of(dispatch: Dispatch) -> Dispatch | None:
+    """Return the issued dispatch that replaces this one, if any (the latest)."""
+    return dispatch.replacements.issued().exclude(verification_code="").order_by("issued_at").last()
+
+
+def replaced_dispatch(dispatch: Dispatch) -> Dispatch | None:
+    """Return the issued dispatch this one replaces, if any."""
+    replaced = dispatch.replaces
+    return replaced if replaced is not None and replaced.verification_code else None
+
+
+def failure_key(ip: str) -> str:
+    return f"verify-rate:{ip}"
 
 
 def rate_limited(ip: str) -> bool:
-    """Count one look-up from this address; return True once it has made too many in the window."""
-    key = f"verify-rate:{ip}"
+    """Return True once this address has looked up too many unknown codes in the window.
+
+    Only failed look-ups count: they are what guessing codes looks like. An office behind one shared address
+    checks as many genuine dispatches as it likes.
+    """
     try:
-        cache.add(key, 0, timeout=settings.VERIFY_RATE_WINDOW_SECONDS)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the key expired between add and incr
-            cache.set(key, 1, timeout=settings.VERIFY_RATE_WINDOW_SECONDS)
-            count = 1
+        return (cache.get(failure_key(ip)) or 0) >= settings.VERIFY_RATE_LIMIT
     except Exception:  # noqa: BLE001 - a cache outage must not take the public page down
         log.warning("The verification rate limiter's cache is unavailable; look-up allowed.", exc_info=True)
         return False
-    return count > settings.VERIFY_RATE_LIMIT
+
+
+def count_failure(ip: str) -> None:
+    """Count one look-up of an unknown code from this address."""
+    key, window = failure_key(ip), settings.VERIFY_RATE_WINDOW_SECONDS
+    try:
+        cache.add(key, 0, timeout=window)
+        try:
+            cache.incr(key)
+        except ValueError:  # the key expired between add and incr
+            cache.set(key, 1, timeout=window)
+    except Exception:  # noqa: BLE001
+        log.warning("The verification rate limiter's cache is unavailable; failure not counted.", exc_info=True)

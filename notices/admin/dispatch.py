@@ -26,13 +26,16 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
     autocomplete_fields = ["groups", "organizations"]
     actions = ["issue_and_send"]
     readonly_fields = [
-        "status", "notation_display", "issued_at", "issued_by", "pdf", "pdf_sha256", "delivery_summary", "body_display",
+        "status", "notation_display", "issued_at", "issued_by", "pdf_download", "pdf_sha256", "delivery_summary", "body_display",
     ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["issuer", "drafting_unit", "signer", "subject", "urgency", "secrecy"]}),
         (_("Recipients"), {"fields": ["groups", "organizations", "addressees", "extra_distribution"]}),
         (_("Content"), {"fields": ["body"]}),
-        (_("Register"), {"fields": ["status", "notation_display", "issued_at", "issued_by", "pdf", "pdf_sha256"]}),
+        (
+            _("Register"),
+            {"fields": ["status", "notation_display", "issued_at", "issued_by", "pdf_download", "pdf_sha256"]},
+        ),
         (_("Deliveries"), {"fields": ["delivery_summary"]}),
     ]
 
@@ -52,6 +55,13 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
     @admin.display(description=_("body"))
     def body_display(self, dispatch: Dispatch) -> str:
         return mark_safe(sanitize_body(dispatch.body))  # noqa: S308  (sanitised to the allow-list again here)
+
+    @admin.display(description=_("PDF"))
+    def pdf_download(self, dispatch: Dispatch) -> str:
+        """Link the stored PDF through the download view that checks the role and audits (never /media/)."""
+        if not dispatch.pdf:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("files:dispatch_pdf", args=[dispatch.pk]), _("Download"))
 
     @admin.display(description=_("number / notation"))
     def notation_display(self, dispatch: Dispatch) -> str:

@@ -4,19 +4,39 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from config import sandbox
 from notices import rendering
 from notices.docx_import import DocxImportError, docx_to_html
 from notices.models import Appendix, Dispatch, DispatchStatus
+from notices.sanitizing import MAX_BODY_CHARS
 from notices.widgets import RichTextWidget
+
+
+class DownloadLink:
+    """A stored file as the file widget shows it: its link goes through the download view, never to /media/."""
+
+    def __init__(self, field_file) -> None:
+        self.url = reverse("files:appendix", args=[field_file.instance.pk])
+        self.name = field_file.name.rsplit("/", 1)[-1]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProtectedFileWidget(AdminFileWidget):
+    def format_value(self, value):
+        return DownloadLink(value) if self.is_initial(value) and value.instance.pk else super().format_value(value)
 
 
 class AppendixInline(admin.TabularInline):
@@ -24,6 +44,7 @@ class AppendixInline(admin.TabularInline):
     extra = 0
     fields = ["position", "title", "file"]
     verbose_name = _("appendix (PDF)")
+    formfield_overrides = {models.FileField: {"widget": ProtectedFileWidget}}
 
 
 class DocxImportForm(forms.Form):
@@ -36,6 +57,7 @@ class DocumentAdminMixin:
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, models.TextField) and db_field.name == "body":
             kwargs["widget"] = RichTextWidget()
+            kwargs["max_length"] = MAX_BODY_CHARS  # refused with a form error before sanitising would raise
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_inlines(self, request, obj):
@@ -58,7 +80,13 @@ class DocumentAdminMixin:
         if dispatch.number:
             messages.error(request, _t("An issued dispatch has no preview: open its stored PDF instead."))
             return redirect("admin:notices_dispatch_change", pk)
-        response = HttpResponse(rendering.render_preview(dispatch), content_type="application/pdf")
+        html = render_to_string(rendering.TEMPLATE, rendering.document_context(dispatch, watermark=True))
+        try:  # WeasyPrint runs in a limited child process: a runaway body costs the child, not this server
+            pdf = sandbox.run("notices.rendering:render_html", html)
+        except sandbox.SandboxError as exc:
+            messages.error(request, _t("The preview could not be rendered: %(reason)s") % {"reason": exc})
+            return redirect("admin:notices_dispatch_change", pk)
+        response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="du-thao-{dispatch.pk}.pdf"'
         response["Cache-Control"] = "no-store"
         return response

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import io
-import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
+
+from config import sandbox
+from notices import storage
 
 
 def validate_pdf(upload) -> None:
@@ -27,11 +26,16 @@ def validate_pdf(upload) -> None:
     upload.seek(0)
     if not data.startswith(b"%PDF-"):
         raise ValidationError(_("The appendix is not a PDF file."), code="not_pdf")
+    cleaned_pdf(data)  # refuses an encrypted, damaged or empty file (the active content is stripped on save)
+
+
+def cleaned_pdf(data: bytes) -> bytes:
+    """Return the PDF rewritten without active content, by qpdf in the sandbox; raise ValidationError if refused."""
     try:
-        if len(PdfReader(io.BytesIO(data)).pages) < 1:
-            raise ValidationError(_("The appendix PDF has no pages."), code="empty_pdf")
-    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
-        raise ValidationError(_("The appendix PDF is damaged and cannot be read."), code="broken_pdf") from exc
+        return sandbox.run("notices.pdf_cleaning:clean_pdf", data)
+    except sandbox.SandboxError as exc:
+        raise ValidationError(_("The appendix PDF could not be checked: %(reason)s"), code="unchecked",
+                              params={"reason": exc}) from exc  # fmt: skip
 
 
 class Appendix(models.Model):
@@ -39,7 +43,7 @@ class Appendix(models.Model):
         "notices.Dispatch", models.CASCADE, related_name="appendices", verbose_name=_("dispatch")
     )
     title = models.CharField(_("title"), max_length=255, help_text=_("e.g. Danh sách đơn vị nợ đóng BHXH"))
-    file = models.FileField(_("PDF file"), upload_to="appendices/%Y/", validators=[validate_pdf])
+    file = models.FileField(_("PDF file"), upload_to=storage.appendix_name, validators=[validate_pdf])
     position = models.PositiveSmallIntegerField(_("order"), default=1)
     # Decree 30: a separate appendix file carries the agency's own digital signature; this copy is what is mailed.
     signed_file = models.FileField(_("signed PDF"), upload_to="appendices/signed/", blank=True, editable=False)
@@ -52,6 +56,17 @@ class Appendix(models.Model):
 
     def __str__(self) -> str:
         return f"Phụ lục {self.position}: {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.file and not self.file._committed:  # a new upload: store only its rewritten, inert copy
+            self.file = ContentFile(cleaned_pdf(self.read_upload()), name="appendix.pdf")
+        super().save(*args, **kwargs)
+
+    def read_upload(self) -> bytes:
+        self.file.seek(0)
+        data = self.file.read()
+        self.file.seek(0)
+        return data
 
     def attachment_name(self) -> str:
         """Return the file name the receiver sees: "05-BHXH-QLT-phu-luc-1.pdf"."""
@@ -69,7 +84,7 @@ class Appendix(models.Model):
         """Keep the signed, stamped copy made at issue time and its SHA-256 (saves these two fields)."""
         self.signed_sha256 = hashlib.sha256(data).hexdigest()
         # A random name: the signed copy's address must not be guessable from the dispatch's number.
-        self.signed_file.save(f"{secrets.token_urlsafe(18)}.pdf", ContentFile(data), save=False)
+        self.signed_file.save(storage.random_name(), ContentFile(data), save=False)
         self.save(update_fields=["signed_file", "signed_sha256"])
 
     @property

@@ -9,9 +9,12 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config import sandbox
+from notices import storage
 from notices.models.workflow import DispatchWorkflow, WorkflowError
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel
 
@@ -342,7 +345,11 @@ class Dispatch(DispatchWorkflow, models.Model):
         """Return the issued dispatch rendered in the Decree-30 layout and signed when a certificate is set."""
         from notices import rendering, signing
 
-        pdf = rendering.render_dispatch(self, appendices)
+        html = render_to_string(rendering.TEMPLATE, rendering.document_context(self, appendices=appendices))
+        try:  # WeasyPrint runs in a limited child process (config/sandbox.py): a runaway costs the child only
+            pdf = sandbox.run("notices.rendering:render_html", html)
+        except sandbox.SandboxError as exc:
+            raise DispatchError(_("The PDF could not be rendered: %(reason)s") % {"reason": exc}) from exc
         return signing.sign_if_configured(pdf, reason=f"Phát hành văn bản số {self.notation}")
 
     def appendix_attachments(self) -> list[tuple[str, bytes]]:
@@ -352,5 +359,5 @@ class Dispatch(DispatchWorkflow, models.Model):
     def store_pdf(self, data: bytes) -> None:
         """Keep the final PDF and its SHA-256 (the caller saves the row)."""
         self.pdf_sha256 = hashlib.sha256(data).hexdigest()
-        name = f"{self.year}/{self.series}-{self.number:04d}-{self.pk}.pdf"
+        name = f"{self.year}/{storage.random_name()}"  # never guessable from the notation
         self.pdf.save(name, ContentFile(data), save=False)

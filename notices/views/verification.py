@@ -34,10 +34,18 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def too_many(request: HttpRequest) -> HttpResponse | None:
-    """Return a 429 page when the caller has looked up too many codes, else None."""
+    """Return a 429 page when the caller has looked up too many unknown codes, else None."""
     if verification.rate_limited(client_ip(request)):
         return render(request, "notices/verification/limited.html", status=429)
     return None
+
+
+def look_up(request: HttpRequest, code: str):
+    """Return the dispatch of a code, counting a miss against the caller's address."""
+    dispatch = verification.find_dispatch(code)
+    if dispatch is None:
+        verification.count_failure(client_ip(request))
+    return dispatch
 
 
 @never_cache
@@ -48,7 +56,7 @@ def search(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         if limited := too_many(request):
             return limited
-        dispatch = verification.find_dispatch(form.cleaned_data["code"])
+        dispatch = look_up(request, form.cleaned_data["code"])
         if dispatch is not None:
             return redirect("verification:detail", code=dispatch.verification_code)
         form.add_error("code", _("No dispatch of ours carries this code. The document may be forged."))
@@ -61,12 +69,19 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     """Show what a dispatch is (never who received it) and check an uploaded copy against it."""
     if limited := too_many(request):
         return limited
-    dispatch = verification.find_dispatch(code)
+    dispatch = look_up(request, code)
     if dispatch is None:
         return render(request, "notices/verification/search.html", {"form": CodeForm(), "unknown": True}, status=404)
     form = UploadForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
         result = verification.check_upload(dispatch, form.cleaned_data["file"].read())
-    context = {"dispatch": dispatch, "validity": verification.validity(dispatch), "form": form, "result": result}
+    context = {
+        "dispatch": dispatch,
+        "validity": verification.validity(dispatch),
+        "replacement": verification.replacement_of(dispatch),
+        "replaces": verification.replaced_dispatch(dispatch),
+        "form": form,
+        "result": result,
+    }
     return render(request, "notices/verification/detail.html", context)

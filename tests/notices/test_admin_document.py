@@ -106,3 +106,23 @@ def test_the_sending_code_refuses_a_secret_dispatch_on_its_own(draft, clerk, mon
     with pytest.raises(SendError) as refused:
         create_deliveries(draft)
     assert refused.value.permanent and not Delivery.objects.exists()
+
+
+def test_the_preview_is_rendered_in_the_sandbox_and_a_runaway_leaves_a_message(client, drafter, draft, settings):
+    settings.SANDBOX_TIMEOUT_SECONDS = 0.01  # no render finishes this fast: it is stopped like a runaway
+    client.force_login(drafter)
+    response = client.get(reverse("admin:notices_dispatch_preview", args=[draft.pk]))
+    assert response.status_code == 302 and response["Location"] == change_url(draft)
+    assert messages_of(response) == ["The preview could not be rendered: The work took too long and was stopped."]
+
+
+def test_a_word_import_that_runs_away_is_reported_and_the_body_is_kept(client, drafter, draft, settings):
+    settings.SANDBOX_TIMEOUT_SECONDS = 0.01
+    client.force_login(drafter)
+    before = draft.body
+    response = client.post(
+        reverse("admin:notices_dispatch_import_docx", args=[draft.pk]), {"file": word_file(build_body)}
+    )
+    assert "within the time and memory allowed" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.body == before

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from weasyprint import HTML
 
-from notices.sanitizing import sanitize_body
+from notices.sanitizing import MAX_DEPTH, BodyTooLarge, sanitize_body
 
 
 @pytest.mark.parametrize(
@@ -37,3 +38,31 @@ def test_the_body_is_sanitised_whenever_a_dispatch_is_saved(draft):
     draft.save()
     draft.refresh_from_db()
     assert draft.body == "<p>Nội dung</p>"
+
+
+@pytest.mark.parametrize(
+    "href", ["data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "DATA:text/html,<script>x</script>"]
+)
+def test_it_refuses_a_data_url_in_a_link(href):
+    assert sanitize_body(f'<p><a href="{href}">bấm</a></p>') == '<p><a rel="noopener noreferrer">bấm</a></p>'
+
+
+def test_it_flattens_thousands_of_nested_tags_keeping_the_text():
+    clean = sanitize_body("<p>" + "<b>" * 2000 + "chữ đậm &amp; sâu" + "</b>" * 2000 + "</p>")
+    assert clean.count("<b>") == MAX_DEPTH - 1 and clean.count("</b>") == MAX_DEPTH - 1
+    assert "chữ đậm &amp; sâu" in clean and clean.startswith("<p><b>") and clean.endswith("</b></p>")
+
+
+def test_flattened_html_renders_without_recursion():
+    html = sanitize_body("<p>" + "<b><i>" * 1500 + "x" + "</i></b>" * 1500 + "</p>")
+    assert HTML(string=html).write_pdf().startswith(b"%PDF-")
+
+
+def test_a_shallow_body_is_unchanged_by_the_depth_limit():
+    body = "<table><tbody><tr><td><p><strong><em><u>ô</u></em></strong></p></td></tr></tbody></table><p>a<br>b</p>"
+    assert sanitize_body(body) == body
+
+
+def test_it_refuses_a_body_too_long_to_be_a_dispatch():
+    with pytest.raises(BodyTooLarge, match="too long"):
+        sanitize_body("<b>" * 300_000 + "x" + "</b>" * 300_000)

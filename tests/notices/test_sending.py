@@ -391,6 +391,7 @@ def test_the_appendices_follow_the_dispatch_pdf_in_order(draft, issue_to, smtp_s
     for position in (2, 1):
         upload = SimpleUploadedFile(f"annex-{position}.pdf", annex[position - 1])
         Appendix.objects.create(dispatch=draft, title=f"Phụ lục {position}", position=position, file=upload)
+    stored = [item.read() for item in draft.appendices.order_by("position")]  # as rewritten without active content
     dispatch = issue_to(1)
     sending.send_batch(ids_of(dispatch))
 
@@ -398,6 +399,6 @@ def test_the_appendices_follow_the_dispatch_pdf_in_order(draft, issue_to, smtp_s
     files = [(part.get_filename(), part.get_content()) for part in message.iter_attachments()]
     assert files == [
         ("07-BHXH-QLT.pdf", PDF),
-        ("07-BHXH-QLT-phu-luc-1.pdf", annex[0]),
-        ("07-BHXH-QLT-phu-luc-2.pdf", annex[1]),
+        ("07-BHXH-QLT-phu-luc-1.pdf", stored[0]),
+        ("07-BHXH-QLT-phu-luc-2.pdf", stored[1]),
     ]

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
+import io
 import re
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from weasyprint import HTML
 
 from notices import verification
 from notices.models import Dispatch, DispatchStatus
+from notices.signing import create_development_certificates
 from tests.conftest import make_group
-from tests.notices.conftest import issue_as_number, open_pdf, stored_pdf
+from tests.notices.conftest import PASSWORD, issue_as_number, open_pdf, stored_pdf
 from tests.notices.test_signing import flip_a_signed_byte
 
 
@@ -20,6 +27,12 @@ def _fresh_rate_limit():
     cache.delete("verify-rate:127.0.0.1")
     yield
     cache.delete("verify-rate:127.0.0.1")
+
+
+@pytest.fixture(scope="session")
+def second_root(tmp_path_factory):
+    """A second development root and an agency certificate under it: same names as ours, not trusted."""
+    return create_development_certificates(tmp_path_factory.mktemp("forger"), PASSWORD)
 
 
 @pytest.fixture
@@ -100,12 +113,79 @@ def test_codes_are_unguessable_and_typable(genuine):
     assert len({verification.new_verification_code() for _ in range(1000)}) == 1000
 
 
-def test_look_ups_are_rate_limited_by_address(client, genuine, settings):
+def test_unknown_codes_are_rate_limited_by_address(client, genuine, settings):
     settings.VERIFY_RATE_LIMIT = 3
-    statuses = [page_of(client, genuine).status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
+    statuses = [client.get(f"/xac-thuc/guess-{n}/").status_code for n in range(3)]
+    statuses += [client.get("/xac-thuc/", {"code": "AAAA-BBBB-CC"}).status_code]
+    assert statuses == [404, 404, 404, 429]
+    assert page_of(client, genuine).status_code == 429, "a guesser learns nothing more, not even from hits"
     assert page_of(client, genuine, REMOTE_ADDR="10.0.0.9").status_code == 200
     cache.delete("verify-rate:10.0.0.9")
+
+
+def test_an_office_behind_one_address_checks_genuine_dispatches_without_limit(client, genuine, settings):
+    settings.VERIFY_RATE_LIMIT = 3
+    assert {page_of(client, genuine).status_code for _ in range(40)} == {200}
+    assert client.get("/xac-thuc/", {"code": genuine.short_code}).status_code == 302
+
+
+def forge(data: bytes, p12: Path) -> bytes:
+    """Sign the PDF with another certificate (as a forger would, with the agency's name in it)."""
+    signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=PASSWORD.encode())
+    metadata = signers.PdfSignatureMetadata(field_name="GiaMao", md_algorithm="sha256")
+    return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), metadata, signer=signer).getvalue()
+
+
+def test_a_signature_from_an_untrusted_root_is_refused(genuine, second_root):
+    forged = forge(HTML(string="<p>Công văn giả</p>").write_pdf(), second_root[0])
+    verdict = verification.check_signature(forged)
+    assert verdict.signed and verdict.intact and verdict.covers_whole_file
+    assert not verdict.trusted and not verdict.ok
+    assert "Bảo hiểm xã hội thành phố Hà Nội" in verdict.signer
+
+
+def test_a_signature_that_chains_to_the_trusted_root_is_genuine_and_says_who_and_when(genuine):
+    verdict = verification.check_signature(stored_pdf(genuine))
+    assert verdict.ok and verdict.trusted
+    assert verdict.signer == "Bảo hiểm xã hội thành phố Hà Nội"
+    assert abs(verdict.signed_at - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(hours=1)  # real clock
+
+
+def test_nothing_is_trusted_when_no_root_is_configured(genuine, settings):
+    settings.SIGNING_TRUST_ROOTS = []
+    assert not verification.check_signature(stored_pdf(genuine)).trusted
+
+
+def test_a_forged_copy_is_the_first_thing_the_page_says(client, genuine, second_root):
+    forged = forge(HTML(string="<p>Công văn giả</p>").write_pdf(), second_root[0])
+    upload = SimpleUploadedFile("cong-van.pdf", forged, "application/pdf")
+    html = client.post(f"/xac-thuc/{genuine.verification_code}/", {"file": upload}).content.decode()
+    assert 'data-signature="untrusted"' in html and 'data-signature="intact"' not in html
+    assert html.index('data-upload="different"') < html.index('data-validity="valid"')
+    assert "Bảo hiểm xã hội thành phố Hà Nội" in html.split('class="signed-by">')[1]
+
+
+def test_a_genuine_copy_shows_who_signed_it_after_the_dispatch(client, genuine):
+    upload = SimpleUploadedFile("cong-van.pdf", stored_pdf(genuine), "application/pdf")
+    html = client.post(f"/xac-thuc/{genuine.verification_code}/", {"file": upload}).content.decode()
+    assert html.index('data-validity="valid"') < html.index('data-upload="identical"')
+    assert 'class="signed-by">Bảo hiểm xã hội thành phố Hà Nội<' in html and 'class="signed-at">' in html
+
+
+def test_a_recall_shows_its_reason_date_and_replacement(client, genuine, clerk, monkeypatch):
+    Dispatch.objects.filter(pk=genuine.pk).update(
+        status=DispatchStatus.RECALLED, recall_reason="Sai số liệu phụ lục", recalled_at=genuine.issued_at
+    )
+    replacement = Dispatch.objects.create(
+        issuer=genuine.issuer, drafting_unit=genuine.drafting_unit, signer=genuine.signer,
+        subject="thay thế", body="<p>Nội dung đúng./.</p>", replaces=genuine,
+    )  # fmt: skip
+    issue_as_number(replacement, clerk, 6, monkeypatch)
+    html = page_of(client, genuine).content.decode()
+    assert 'data-validity="recalled"' in html and "Sai số liệu phụ lục" in html and "05/03/2026" in html
+    assert f'href="/xac-thuc/{replacement.verification_code}/" data-replacement="06/BHXH-QLT"' in html
+    back = page_of(client, replacement).content.decode()
+    assert f'href="/xac-thuc/{genuine.verification_code}/" data-replaces="05/BHXH-QLT"' in back
 
 
 def test_a_draft_has_no_verification_page(client, draft):
@@ -119,3 +199,12 @@ def test_a_cache_outage_does_not_take_the_page_down(client, genuine, monkeypatch
 
     monkeypatch.setattr(cache, "add", unavailable)
     assert page_of(client, genuine).status_code == 200
+
+
+def test_an_upload_is_checked_in_the_sandbox_and_a_runaway_check_is_not_trusted(client, genuine, settings):
+    settings.SANDBOX_TIMEOUT_SECONDS = 0.01  # no check finishes this fast: it is stopped like a runaway
+    upload = SimpleUploadedFile("cong-van.pdf", stored_pdf(genuine), "application/pdf")
+    response = client.post(f"/xac-thuc/{genuine.verification_code}/", {"file": upload})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'data-signature="unchecked"' in html
+    assert html.index('data-signature="unchecked"') < html.index('data-validity="valid"')

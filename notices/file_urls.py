@@ -1,0 +1,14 @@
+"""Downloads of stored files, for logged-in staff only (see notices/views/files.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from notices.views import files
+
+app_name = "files"
+
+urlpatterns = [
+    path("cong-van/<int:pk>/pdf/", files.dispatch_pdf, name="dispatch_pdf"),
+    path("phu-luc/<int:pk>/", files.appendix, name="appendix"),
+]

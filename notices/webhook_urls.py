@@ -1,0 +1,25 @@
+"""anymail's webhook URLs (same names, namespace "anymail"), with Mailgun's replay-safe views and every view
+answering a malformed body with 400 (see notices/views/webhooks.py)."""
+
+from __future__ import annotations
+
+from anymail import urls as anymail_urls
+from django.urls import URLPattern
+
+from notices.views import webhooks
+
+app_name = "anymail"
+
+REPLACED = {
+    "mailgun_tracking_webhook": webhooks.FreshMailgunTrackingWebhookView.as_view(),
+    "mailgun_inbound_webhook": webhooks.FreshMailgunInboundWebhookView.as_view(),
+}
+
+
+def guarded(pattern: URLPattern) -> URLPattern:
+    """Return the pattern with its view replaced where needed and wrapped against malformed bodies."""
+    view = REPLACED.get(pattern.name, pattern.callback)
+    return URLPattern(pattern.pattern, webhooks.refusing_malformed(view), pattern.default_args, pattern.name)
+
+
+urlpatterns = [guarded(pattern) for pattern in anymail_urls.urlpatterns]
