@@ -29,6 +29,7 @@ from email_validator import EmailNotValidError, validate_email
 from email_validator.syntax import validate_email_local_part
 
 from recipients import signals
+from recipients.cells import unescape_cell
 from recipients.columns import CODE_COLUMNS, COLUMNS, HEADERS, header_key
 from recipients.models import (
     Organization,
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
 PREVIEW_ROWS = 200
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")
 EMAIL_SEPARATORS = re.compile(r"[;,\s]+")
 TRUE_WORDS = {"1", "yes", "true", "x", "có", "co"}
@@ -192,12 +192,8 @@ class RowValidator:
 
 
 def unescape(value):
-    """Undo the export's protection of cells starting with = + - @ (a leading apostrophe)."""
-    if isinstance(value, str):
-        value = value.strip()
-        if value[:1] == "'" and value[1:2] in FORMULA_PREFIXES:
-            return value[1:]
-    return value
+    """Return a cell without surrounding spaces and without the apostrophe the export added."""
+    return unescape_cell(value.strip()) if isinstance(value, str) else value
 
 
 def clean_emails(cell: str) -> tuple[list[str], list[str]]:

@@ -296,3 +296,16 @@ def test_a_written_import_is_audited_in_its_transaction_and_a_refused_one_is_not
     (event,) = AuditEvent.objects.filter(action="import_directory")
     assert event.actor == clerk
     assert event.details == {"file": "nhan-su.csv", "created": 2, "updated": 0, "unchanged": 0, "error_rows": 0}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_value_that_starts_with_an_apostrophe_keeps_it_through_an_export_and_import(fmt):
+    org = Organization.objects.create(name="'Hợp tác xã' Đông Anh", short_name="''", kind="other", level="city",
+                                      address="'=không phải công thức")  # fmt: skip
+    OrganizationEmail.objects.create(organization=org, address="a@example.vn", primary=True)
+    data = export_directory(fmt=fmt)
+    Organization.objects.all().delete()
+
+    assert run(data, f"export.{fmt}").created == 1
+    org = Organization.objects.get()
+    assert (org.name, org.short_name, org.address) == ("'Hợp tác xã' Đông Anh", "''", "'=không phải công thức")
