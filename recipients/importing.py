@@ -111,7 +111,7 @@ def choice_map(choices, name: str) -> dict[str, str]:
     for language in ("en", "vi"):
         with translation.override(language):
             accepted.update({header_key(str(label)): value for value, label in choices.choices})
-    accepted.update(ALIASES[name])
+    accepted.update({header_key(alias): value for alias, value in ALIASES[name].items()})
     return accepted
 
 
@@ -270,12 +270,15 @@ def read_header(rows: Iterator[list], default_kind: str) -> tuple[list[str], lis
     duplicates = sorted({key for key in named if named.count(key) > 1})
     if duplicates:
         raise ImportFileError(_("These columns appear twice: %(columns)s.") % {"columns": ", ".join(duplicates)})
+    ignored = [str(cell) for cell, key in zip(first, header, strict=True) if not key and str(cell).strip()]
     required = [c.key for c in COLUMNS if c.required and not (c.key == "kind" and default_kind)]
     missing = [key for key in required if key not in header]
     if missing:
-        raise ImportFileError(_("Missing required columns: %(columns)s. The first row must name the columns, as in the template file.") % {
-            "columns": ", ".join(missing)})  # fmt: skip
-    ignored = [str(cell) for cell, key in zip(first, header, strict=True) if not key and str(cell).strip()]
+        message = _("Missing required columns: %(columns)s. The first row must name the columns, as in the template file.") % {
+            "columns": ", ".join(missing)}  # fmt: skip
+        if ignored:
+            message += " " + _("Columns not recognised: %(columns)s.") % {"columns": ", ".join(ignored)}
+        raise ImportFileError(message)
     return header, ignored
 
 

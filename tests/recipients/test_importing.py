@@ -309,3 +309,38 @@ def test_a_value_that_starts_with_an_apostrophe_keeps_it_through_an_export_and_i
     assert run(data, f"export.{fmt}").created == 1
     org = Organization.objects.get()
     assert (org.name, org.short_name, org.address) == ("'Hợp tác xã' Đông Anh", "''", "'=không phải công thức")
+
+
+# --- Headers as people write them --------------------------------------------------------------
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["ten_don_vi", "loai", "dia_ban", "ma_don_vi", "ma_so_thue", "email", "dien_thoai", "dia_chi"],
+        ["TEN DON VI", "LOAI", "DIA BAN", "MA DON VI", "MA SO THUE", "EMAIL", "DIEN THOAI", "DIA CHI"],
+        ["Tên đơn vị", "Loại", "Địa bàn", "Mã đơn vị", "Mã số thuế", "Email", "Điện thoại", "Địa chỉ"],
+        ["  Tên  Đơn_Vị ", "loại", "Dia-ban", "ma  don vi", "Mã Số Thuế", "E-mail", "Số điện thoại", "dia chi"],
+    ],
+)
+def test_headers_with_or_without_accents_in_any_case_and_spacing_are_accepted(header):
+    keys = ["name", "kind", "area", "bhxh_code", "tax_code", "emails", "phone", "address"]
+    data = csv_bytes([employer(1, address="Số 1 Tôn Đức Thắng")], header=keys)
+    data = data.replace(",".join(keys).encode(), ",".join(header).encode(), 1)
+
+    summary = run(data)
+
+    assert summary.errors == [] and summary.ignored_columns == []
+    org = Organization.objects.get()
+    assert (org.area, org.bhxh_code, org.tax_code, org.phone, org.address) == (
+        "Đống Đa", "TB00001X", "0100000001", "024 3800 0000", "Số 1 Tôn Đức Thắng")  # fmt: skip
+
+
+def test_every_header_spelling_names_one_column_only():
+    from recipients.columns import COLUMNS, HEADERS, header_key
+
+    assert all(HEADERS[header_key(alias)] == c.key for c in COLUMNS for alias in (c.key, *c.aliases))
+
+
+def test_a_refused_header_row_names_the_headers_it_did_not_recognise():
+    data = csv_bytes([employer(1)], header=["name", "kind", "emails"]).replace(b"name,", b"Ten cty,", 1)
+    with pytest.raises(ImportFileError, match="Missing required columns: name.*Columns not recognised: Ten cty."):
+        run(data)
