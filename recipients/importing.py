@@ -125,8 +125,8 @@ class RowValidator:
         self.levels = choice_map(OrganizationLevel, "level")
         self.limits = {c.key: c.max_length for c in COLUMNS if c.max_length}
 
-    def clean(self, number: int, cells: list) -> tuple[CleanRow | None, list[RowError]]:
-        """Return the clean row, or None with the row's errors."""
+    def clean(self, number: int, cells: list) -> tuple[CleanRow, list[RowError]]:
+        """Return the row's clean values (only those that are valid when the row has errors) and its errors."""
         values = {key: unescape(cells[i] if i < len(cells) else "") for i, key in enumerate(self.header) if key}
         errors: list[RowError] = []
         fields = {}
@@ -144,7 +144,7 @@ class RowValidator:
         emails, email_errors = clean_emails(values.get("emails", ""))
         errors += [RowError(number, "emails", message) for message in email_errors]
         errors += self.check_row(number, fields)
-        return (None, errors) if errors else (CleanRow(number, fields, emails), [])
+        return CleanRow(number, fields, emails), errors
 
     def clean_value(self, key: str, value):
         """Return one clean value, or raise ValueError with the message for the user."""
@@ -298,7 +298,9 @@ def any_of(column: str, values: set[str]) -> Q:
 def row_keys(row: CleanRow) -> list[tuple[str, str]]:
     """Return what identifies the row's organisation: its codes, or its kind and name when it has none."""
     keys = [(column, row.fields[column]) for column in CODE_COLUMNS if row.fields.get(column)]
-    return keys or [("name", f"{row.fields['kind']}:{row.fields['name'].lower()}")]
+    if keys or not (row.fields.get("kind") and row.fields.get("name")):
+        return keys
+    return [("name", f"{row.fields['kind']}:{row.fields['name'].lower()}")]
 
 
 def chunks(iterable: Iterable, size: int) -> Iterator[list]:
@@ -329,22 +331,23 @@ class DirectoryImport:
             clean = []
             for number, cells in chunk:
                 row, errors = validator.clean(number, cells)
+                errors += self.repeated_in_file(row)
                 self.summary.rows += 1
                 self.summary.errors += errors
-                if row and self.is_first_in_file(row):
+                if not errors:
                     clean.append(row)
             self.write_chunk(clean)
 
-    def is_first_in_file(self, row: CleanRow) -> bool:
-        """Return False (and record an error) when an earlier row of the file has the same code or name."""
-        keys = row_keys(row)
-        for key in keys:
-            if key in self.seen:
-                message = _("Duplicate of row %(row)d (same %(column)s).") % {"row": self.seen[key], "column": key[0]}
-                self.summary.errors.append(RowError(row.row, key[0], message))
-                return False
-        self.seen.update(dict.fromkeys(keys, row.row))
-        return True
+    def repeated_in_file(self, row: CleanRow) -> list[RowError]:
+        """Return an error for each earlier row of the file, valid or not, with the same code (or kind and name)."""
+        errors, earlier = [], set()
+        for column, value in row_keys(row):
+            first = self.seen.setdefault((column, value), row.row)
+            if first != row.row and first not in earlier:
+                earlier.add(first)
+                message = _("Duplicate of row %(row)d (same %(column)s).") % {"row": first, "column": column}
+                errors.append(RowError(row.row, column, message))
+        return errors
 
     def write_chunk(self, rows: list[CleanRow]) -> None:
         """Match the chunk's rows against the database, then create and update in bulk."""

@@ -344,3 +344,18 @@ def test_a_refused_header_row_names_the_headers_it_did_not_recognise():
     data = csv_bytes([employer(1)], header=["name", "kind", "emails"]).replace(b"name,", b"Ten cty,", 1)
     with pytest.raises(ImportFileError, match="Missing required columns: name.*Columns not recognised: Ten cty."):
         run(data)
+
+
+@pytest.mark.parametrize("first", [employer(1, emails="khong-phai-email"), employer(1, kind="xyz"), employer(1)])
+def test_a_repeated_code_is_reported_against_the_earlier_row_whether_or_not_that_row_was_valid(first):
+    summary = run(csv_bytes([first, employer(2, tax_code="0100000001")]), valid_only=True)
+
+    duplicates = [(e.row, e.column, e.message) for e in summary.errors if e.row == 3]
+    assert duplicates == [(3, "tax_code", "Duplicate of row 2 (same tax_code).")]
+    assert Organization.objects.filter(bhxh_code="TB00002X").count() == 0
+
+
+@pytest.mark.parametrize("address", ["a..b@x.vn", "a b@x.vn", ".a@x.vn", "a.@x.vn", "a(b)@x.vn"])
+def test_an_email_whose_local_part_is_malformed_is_refused_on_its_row(address):
+    summary = run(csv_bytes([employer(1), employer(2, emails=address)]))
+    assert {(e.row, e.column) for e in summary.errors} == {(3, "emails")} and not summary.written
