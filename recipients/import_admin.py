@@ -30,6 +30,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 PENDING_DIR = "imports/pending"
 PENDING_MAX_AGE = 3600  # seconds a preview can be confirmed
 TOKEN_SALT = "directory-import"
+EXPORT_PERMISSION = "notices.export_records"  # the clerks' and auditors' right to take data out (notices.roles)
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -166,11 +167,14 @@ class DirectoryImportAdminMixin:
 
     def export_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
         """Download the organisations shown by the change list's current filters and search, as CSV or XLSX."""
-        if fmt not in CONTENT_TYPES or not self.has_view_permission(request):
+        if fmt not in CONTENT_TYPES or not self.has_export_permission(request):
             raise PermissionDenied
         queryset = self.get_changelist_instance(request).get_queryset(request)
         name = f"danh-ba-{timezone.localdate():%Y%m%d}.{fmt}"
         return self.download(export_directory(queryset, fmt), name, fmt)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.has_perm(EXPORT_PERMISSION)
 
     def download(self, data: bytes, filename: str, fmt: str) -> HttpResponse:
         response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
@@ -178,5 +182,9 @@ class DirectoryImportAdminMixin:
         return response
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
-        extra_context = {**(extra_context or {}), "export_query": request.GET.urlencode()}
+        extra_context = {
+            **(extra_context or {}),
+            "export_query": request.GET.urlencode(),
+            "has_export_permission": self.has_export_permission(request),
+        }
         return super().changelist_view(request, extra_context)

@@ -99,6 +99,24 @@ class CleanRow:
     emails: list[str]
 
 
+@dataclass(frozen=True)
+class ScriptActor:
+    """Who ran an import outside the admin (e.g. "manage.py import_recipients (root)"), for the log and the audit.
+
+    It answers like a signed-in user without an account: the audit trail records its name and no user id.
+    """
+
+    name: str
+    pk = None
+    is_authenticated = True
+
+    def get_username(self) -> str:
+        return self.name
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def announce_import(user, summary: ImportSummary, filename: str) -> None:
     """Tell the listeners (the audit trail) about an import that is about to commit, in its transaction."""
     log.info("Directory import of %s by %s: %s", filename, user, summary.line())

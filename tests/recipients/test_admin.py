@@ -7,10 +7,12 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from notices import roles
 from recipients.columns import COLUMN_KEYS
 from recipients.import_admin import PENDING_DIR
 from recipients.models import Organization, RecipientGroup, Suppression
 from recipients.seed import seed_directory
+from tests.conftest import make_user
 from tests.recipients.conftest import csv_bytes, employer
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +116,19 @@ def test_the_directory_pages_show_the_import_export_buttons_and_group_rules(cler
     group = RecipientGroup.objects.get(name="UBND")
     assert clerk_client.get(reverse("admin:recipients_recipientgroup_change", args=[group.pk])).status_code == 200
     assert clerk_client.get(reverse("admin:recipients_suppression_changelist") + "?status=active").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [(roles.DRAFTER, False), (roles.APPROVER, False), (roles.CLERK, True), (roles.AUDITOR, True),
+     (roles.ADMINISTRATOR, True)],
+)  # fmt: skip
+def test_only_the_roles_holding_the_export_permission_may_export_the_directory(client, role, allowed):
+    seed_directory()
+    client.force_login(make_user("nguoidung", role))
+    changelist = client.get(reverse("admin:recipients_organization_changelist")).content.decode()
+
+    for fmt in ("csv", "xlsx"):
+        response = client.get(reverse("admin:recipients_organization_export", args=[fmt]))
+        assert response.status_code == (200 if allowed else 403)
+    assert ("/export/csv/" in changelist) is allowed
