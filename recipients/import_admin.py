@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy
 
 from recipients.columns import COLUMNS
 from recipients.exporting import export_directory, template_xlsx
-from recipients.importing import import_directory
+from recipients.importing import import_rows
 from recipients.models import OrganizationKind
-from recipients.tabular import ImportFileError
+from recipients.tabular import ImportFileError, parse_table
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 PENDING_DIR = "imports/pending"
@@ -101,7 +101,7 @@ class DirectoryImportAdminMixin:
         upload, options = form.cleaned_data["file"], self.import_options(form.cleaned_data)
         data = upload.read()
         try:
-            summary = import_directory(data, upload.name, dry_run=True, **options)
+            summary = import_rows(parse_table(data, upload.name), upload.name, dry_run=True, **options)
         except ImportFileError as exc:
             form.add_error("file", str(exc))
             return self.render_import(request, {"form": form})
@@ -128,7 +128,8 @@ class DirectoryImportAdminMixin:
         try:
             with default_storage.open(stored, "rb") as handle:
                 data = handle.read()
-            summary = import_directory(data, job.pop("name"), user=request.user, **job)
+            name = job.pop("name")
+            summary = import_rows(parse_table(data, name), name, user=request.user, **job)
         except (OSError, ImportFileError) as exc:
             messages.error(request, str(exc))
             return redirect("admin:recipients_organization_import")

@@ -339,9 +339,9 @@ class DirectoryImport:
         self.seen: dict[tuple[str, str], int] = {}  # (column, value) -> first row, to catch duplicates in the file
         self.touched: dict[int, int] = {}  # organisation id -> row that wrote it
 
-    def run(self, data: bytes, filename: str) -> None:
-        """Validate every row and write the valid ones (the caller decides whether to keep them)."""
-        rows = read_table(data, filename)
+    def run(self, rows: Iterable[list]) -> None:
+        """Validate every row (the header first) and write the valid ones (the caller decides whether to keep them)."""
+        rows = iter(rows)
         header, self.summary.ignored_columns = read_header(rows, self.default_kind)
         validator = RowValidator(header, self.default_kind)
         numbered = ((number, cells) for number, cells in enumerate(rows, start=2) if any(str(c).strip() for c in cells))
@@ -520,8 +520,16 @@ def copy_rows(model, columns: list[str], rows: Iterable) -> None:
             copy.write_row(row)
 
 
-def import_directory(
-    data: bytes,
+def import_directory(data: bytes, filename: str, **options) -> ImportSummary:
+    """Import a CSV or XLSX file (read as it is imported); see import_rows for the options.
+
+    Raise ImportFileError when the file as a whole cannot be read or is beyond the upload limits.
+    """
+    return import_rows(read_table(data, filename), filename, **options)
+
+
+def import_rows(
+    rows: Iterable[list],
     filename: str,
     *,
     default_kind: str = "",
@@ -531,14 +539,15 @@ def import_directory(
     user=None,
     chunk_size: int = CHUNK_SIZE,
 ) -> ImportSummary:
-    """Import a directory file; write nothing if it has errors (unless `valid_only`) or when `dry_run`.
+    """Import the rows of a directory file (`recipients.tabular.parse_table`, the header row first).
 
-    Raise ImportFileError when the file as a whole cannot be read.
+    Write nothing if a row has errors (unless `valid_only`) or when `dry_run`; raise ImportFileError when the file as
+    a whole is refused.
     """
     job = DirectoryImport(default_kind, group_name, chunk_size)
     try:
         with transaction.atomic():
-            job.run(data, filename)
+            job.run(rows)
             keep = not dry_run and (valid_only or not job.summary.errors)
             if keep:
                 job.summary.written = True

@@ -13,7 +13,7 @@ from recipients.import_admin import PENDING_DIR
 from recipients.models import Organization, RecipientGroup, Suppression
 from recipients.seed import seed_directory
 from tests.conftest import make_user
-from tests.recipients.conftest import csv_bytes, employer
+from tests.recipients.conftest import csv_bytes, employer, xlsx_with_sheet
 
 pytestmark = pytest.mark.django_db
 IMPORT_URL = "admin:recipients_organization_import"
@@ -132,3 +132,18 @@ def test_only_the_roles_holding_the_export_permission_may_export_the_directory(c
         response = client.get(reverse("admin:recipients_organization_export", args=[fmt]))
         assert response.status_code == (200 if allowed else 403)
     assert ("/export/csv/" in changelist) is allowed
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (xlsx_with_sheet("<row/>", '<dimension ref="A1:XFD1048576"/>'), "lon.xlsx", "more than 100 columns"),
+        (csv_bytes([employer(1, name="x" * 200_000)]), "o-lon.csv", "a cell is longer than 10000 characters"),
+        (b"PK\x03\x04" + b"\x00" * 200, "hong.xlsx", "not a readable .xlsx workbook"),
+    ],
+)
+def test_a_hostile_or_damaged_upload_is_listed_as_a_form_error_not_a_server_error(clerk_client, data, name, message):
+    response = upload(clerk_client, data, name)
+    assert response.status_code == 200
+    assert message in str(response.context["form"].errors["file"])
+    assert not Organization.objects.exists()
