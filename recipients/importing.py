@@ -10,7 +10,6 @@ back when a row has an error (unless "valid rows only") or for a dry run. Files 
 from __future__ import annotations
 
 import datetime
-import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -25,10 +24,10 @@ from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from email_validator import EmailNotValidError, validate_email
-from email_validator.syntax import validate_email_local_part
+from email_validator import EmailNotValidError
 
 from recipients import signals
+from recipients.addresses import check_address
 from recipients.cells import unescape_cell
 from recipients.columns import CODE_COLUMNS, COLUMNS, HEADERS, header_key
 from recipients.models import (
@@ -230,25 +229,6 @@ def clean_emails(cell: str) -> tuple[list[str], list[str]]:
     if not addresses and not errors:
         errors.append(_("At least one email address is required."))
     return addresses, errors
-
-
-def check_address(address: str) -> None:
-    """Raise EmailNotValidError unless the address's syntax is valid (no DNS look-up).
-
-    email-validator's full check costs ~90 µs, mostly on the domain, and a directory has few domains: the domain is
-    checked once (cached) and the local part on its own. Unusual addresses take the full check.
-    """
-    local, at, domain = address.rpartition("@")
-    if not at or '"' in address or "@" in local or len(local) > 64 or len(address) > 254:
-        validate_email(address, check_deliverability=False)
-        return
-    check_domain(domain)
-    validate_email_local_part(local)
-
-
-@functools.lru_cache(maxsize=10_000)
-def check_domain(domain: str) -> None:
-    validate_email(f"postmaster@{domain}", check_deliverability=False)
 
 
 def parse_date(value) -> datetime.date | None:

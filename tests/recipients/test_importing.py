@@ -359,3 +359,9 @@ def test_a_repeated_code_is_reported_against_the_earlier_row_whether_or_not_that
 def test_an_email_whose_local_part_is_malformed_is_refused_on_its_row(address):
     summary = run(csv_bytes([employer(1), employer(2, emails=address)]))
     assert {(e.row, e.column) for e in summary.errors} == {(3, "emails")} and not summary.written
+
+
+def test_an_address_disguised_with_cyrillic_letters_is_refused_on_its_row():
+    summary = run(csv_bytes([employer(1), employer(2, emails="ok@example.vn; \u0430dmin@bhxh.example.vn")]))
+    row, column, message = only_error(summary)
+    assert (row, column) == (3, "emails") and "U+0430 CYRILLIC SMALL LETTER A" in message
