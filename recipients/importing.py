@@ -37,6 +37,7 @@ from recipients.models import (
     OrganizationLevel,
     RecipientGroup,
     normalize_tags,
+    search_form,
 )
 from recipients.tabular import ImportFileError, read_table
 
@@ -363,12 +364,15 @@ class DirectoryImport:
                 self.count("created", row, row.fields)
                 continue
             changes = changed_fields(org, row.fields)
+            if "name" in changes:
+                changes["search_name"] = search_form(changes["name"])
             emails_changed = emails.get(org.pk, []) != row.emails
             if changes or emails_changed:
                 to_update.append(Organization(**{**{key: getattr(org, key) for key in ORG_FIELDS}, **changes}))
                 if emails_changed:
                     new_emails[org.pk] = row.emails
-                self.count("updated", row, {**changes, **({"emails": row.emails} if emails_changed else {})})
+                shown = {key: value for key, value in changes.items() if key != "search_name"}
+                self.count("updated", row, {**shown, **({"emails": row.emails} if emails_changed else {})})
             else:
                 self.count("unchanged", row, {})
         created = self.save(to_create, to_update, new_emails)
@@ -434,7 +438,9 @@ class DirectoryImport:
 
     def save(self, to_create: list, to_update: list[Organization], new_emails: dict[int, list[str]]) -> list[int]:
         """Write the chunk's new and changed organisations and their addresses; return the new ids."""
-        created = insert_organizations([row.fields for row in to_create])
+        created = insert_organizations(
+            [{**row.fields, "search_name": search_form(row.fields["name"])} for row in to_create]
+        )
         for row, pk in zip(to_create, created, strict=True):
             new_emails[pk] = row.emails
             self.touched[pk] = row.row
@@ -442,7 +448,7 @@ class DirectoryImport:
             now = timezone.now()
             for org in to_update:
                 org.updated_at = now
-            Organization.objects.bulk_update(to_update, [*FIELD_COLUMNS, "updated_at"], batch_size=500)
+            Organization.objects.bulk_update(to_update, [*FIELD_COLUMNS, "search_name", "updated_at"], batch_size=500)
         OrganizationEmail.objects.filter(organization_id__in=[o.pk for o in to_update if o.pk in new_emails]).delete()
         insert_emails(
             [(pk, address, i == 0) for pk, addresses in new_emails.items() for i, address in enumerate(addresses)]

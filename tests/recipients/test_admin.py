@@ -147,3 +147,21 @@ def test_a_hostile_or_damaged_upload_is_listed_as_a_form_error_not_a_server_erro
     assert response.status_code == 200
     assert message in str(response.context["form"].errors["file"])
     assert not Organization.objects.exists()
+
+
+def test_the_organisation_search_ignores_accents_and_case(clerk_client):
+    for name in ["UBND phường Ô Chợ Dừa", "Công an phường Ô Chợ Dừa", "UBND phường Ba Đình"]:
+        Organization.objects.create(name=name, kind="committee", level="commune")
+    url = reverse("admin:recipients_organization_changelist")
+    for query in ["o cho dua", "Ô CHỢ DỪA", "O Cho Dua"]:
+        found = [o.name for o in clerk_client.get(url, {"q": query}).context["cl"].result_list]
+        assert found == ["Công an phường Ô Chợ Dừa", "UBND phường Ô Chợ Dừa"]
+
+
+def test_the_organisation_autocomplete_puts_the_exact_and_prefix_matches_first(clerk_client):
+    for name in ["Trường THCS Đống Đa", "Đống Đa", "Đống Đa Xanh", "BHXH cơ sở Đống Đa"]:
+        Organization.objects.create(name=name, kind="other", level="city")
+    params = {"term": "dong da", "app_label": "notices", "model_name": "dispatch", "field_name": "organizations"}
+    response = clerk_client.get(reverse("admin:autocomplete"), params)
+    assert [item["text"] for item in response.json()["results"]] == [
+        "Đống Đa", "Đống Đa Xanh", "BHXH cơ sở Đống Đa", "Trường THCS Đống Đa"]  # fmt: skip
