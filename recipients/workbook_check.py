@@ -81,6 +81,7 @@ class SheetScan:
         self.rows, self.columns = rows, columns
         self.beyond = re.compile(beyond_pattern(rows, columns))
         self.count = 0
+        self.cells_in_row = 0  # cells of the row the last chunk ended in
         self.tail = b""
         self.start = True
 
@@ -104,14 +105,29 @@ class SheetScan:
         self.count += body.count(b"<row") + body.count(b":row")
         if self.count > self.rows:
             raise BeyondLimit("rows")
+        self.check_width(body.split(b"<row"))
         if found := self.beyond.search(body):
             raise BeyondLimit("columns" if found["column"] else "rows")
+
+    def check_width(self, rows: list[bytes]) -> None:
+        """Count the cells of each row: cells without a reference take the next column, so a row is as wide as that."""
+        self.cells_in_row += cells(rows[0])
+        for row in rows[1:]:
+            if self.cells_in_row > self.columns:
+                break
+            self.cells_in_row = cells(row)
+        if self.cells_in_row > self.columns:
+            raise BeyondLimit("columns")
 
     def check_extent(self, columns: int, rows: int) -> None:
         if columns > self.columns:
             raise BeyondLimit("columns")
         if rows > self.rows:
             raise BeyondLimit("rows")
+
+
+def cells(xml: bytes) -> int:
+    return xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>")
 
 
 def column_number(letters: str) -> int:

@@ -64,6 +64,7 @@ def test_a_declared_extent_is_held_to_the_configured_limits():
         ('<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="A1048576"><v>1</v></c></row>', "rows"),
         ('<row r="1048576"><c><v>1</v></c></row>', "rows"),
         ('<row r="1"><c t="n" r="U1"><v>1</v></c></row>', "columns"),
+        ("<row><c><v>1</v></c></row>" * 10 + "<row>" + "<c><v>1</v></c>" * 21 + "</row>", "columns"),
     ],
 )
 def test_cells_referenced_far_apart_are_refused_without_a_dimension(rows, refused):
