@@ -227,6 +227,13 @@ LOGGING = {
     "loggers": {"fontTools": {"level": "WARNING"}, "weasyprint": {"level": "ERROR"}},
 }
 
+# --- Directory import -------------------------------------------------------------------------
+# What an uploaded CSV/XLSX may hold; beyond it the file is refused, an XLSX before it is unpacked for reading.
+DIRECTORY_IMPORT_MAX_ROWS = env.int("DIRECTORY_IMPORT_MAX_ROWS", default=200_000)
+DIRECTORY_IMPORT_MAX_COLUMNS = env.int("DIRECTORY_IMPORT_MAX_COLUMNS", default=100)
+DIRECTORY_IMPORT_MAX_CELL_CHARS = env.int("DIRECTORY_IMPORT_MAX_CELL_CHARS", default=10_000)
+DIRECTORY_IMPORT_MAX_INFLATED_MB = env.int("DIRECTORY_IMPORT_MAX_INFLATED_MB", default=300)
+
 # --- Sending ----------------------------------------------------------------------------------
 SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=6)
 SEND_RETRY_BASE_SECONDS = env.float("SEND_RETRY_BASE_SECONDS", default=30.0)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from recipients.folding import fold
 from recipients.import_admin import DirectoryImportAdminMixin
 from recipients.models import Organization, OrganizationEmail, RecipientGroup, Suppression, SuppressionReason
 
@@ -20,9 +21,17 @@ class OrganizationEmailInline(admin.TabularInline):
 class OrganizationAdmin(DirectoryImportAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "level", "area", "tags", "active", "valid_from", "valid_to"]
     list_filter = ["kind", "level", "area", "active"]
-    search_fields = ["name", "short_name", "agency_code", "bhxh_code", "tax_code", "tags", "emails__address"]
+    # search_name is the folded name: the search term is folded too, so "ba dinh" finds "Ba Đình".
+    search_fields = ["search_name__contains", "short_name", "agency_code", "bhxh_code", "tax_code", "tags",
+                     "emails__address"]  # fmt: skip
     inlines = [OrganizationEmailInline]
     show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        """Search accent-insensitively; the autocomplete lists the exact name first, then names starting with it."""
+        folded = fold(search_term)
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, folded)
+        return (queryset.ranked_for(folded) if folded.strip() else queryset), may_have_duplicates
 
 
 @admin.register(RecipientGroup)

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import openpyxl
 from django.db.models import Prefetch
 
+from recipients.cells import escape_cell
 from recipients.columns import COLUMN_KEYS, COLUMNS
 from recipients.models import Organization, OrganizationEmail
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 EXAMPLE_ROW = {
     "name": "Công ty TNHH Thương mại Sông Hồng",
     "kind": "employer",
@@ -27,11 +27,6 @@ EXAMPLE_ROW = {
 }
 
 
-def escape(value: str) -> str:
-    """Return a cell that a spreadsheet will not run as a formula (a leading apostrophe before = + - @)."""
-    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
-
-
 def organization_cells(org: Organization) -> list[str]:
     """Return one organisation as the import's columns, primary address first."""
     emails = sorted(org.emails.all(), key=lambda e: (not e.primary, e.pk))
@@ -40,7 +35,7 @@ def organization_cells(org: Organization) -> list[str]:
     values["valid_from"] = org.valid_from.isoformat() if org.valid_from else ""
     values["valid_to"] = org.valid_to.isoformat() if org.valid_to else ""
     values["active"] = "1" if org.active else "0"
-    return [escape(str(values[key])) for key in COLUMN_KEYS]
+    return [escape_cell(str(values[key])) for key in COLUMN_KEYS]
 
 
 def export_rows(queryset=None) -> Iterator[list[str]]:
@@ -82,7 +77,7 @@ def template_xlsx() -> bytes:
     sheet = workbook.active
     sheet.title = "directory"
     sheet.append(COLUMN_KEYS)
-    sheet.append([escape(EXAMPLE_ROW.get(key, "")) for key in COLUMN_KEYS])
+    sheet.append([escape_cell(EXAMPLE_ROW.get(key, "")) for key in COLUMN_KEYS])
     help_sheet = workbook.create_sheet("columns")
     for column in COLUMNS:
         help_sheet.append([column.key, "*" if column.required else "", str(column.help)])

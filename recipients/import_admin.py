@@ -22,14 +22,15 @@ from django.utils.translation import gettext_lazy
 
 from recipients.columns import COLUMNS
 from recipients.exporting import export_directory, template_xlsx
-from recipients.importing import import_directory
+from recipients.importing import import_rows
 from recipients.models import OrganizationKind
-from recipients.tabular import ImportFileError
+from recipients.tabular import ImportFileError, parse_table
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 PENDING_DIR = "imports/pending"
 PENDING_MAX_AGE = 3600  # seconds a preview can be confirmed
 TOKEN_SALT = "directory-import"
+EXPORT_PERMISSION = "notices.export_records"  # the clerks' and auditors' right to take data out (notices.roles)
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -100,7 +101,7 @@ class DirectoryImportAdminMixin:
         upload, options = form.cleaned_data["file"], self.import_options(form.cleaned_data)
         data = upload.read()
         try:
-            summary = import_directory(data, upload.name, dry_run=True, **options)
+            summary = import_rows(parse_table(data, upload.name), upload.name, dry_run=True, **options)
         except ImportFileError as exc:
             form.add_error("file", str(exc))
             return self.render_import(request, {"form": form})
@@ -127,7 +128,8 @@ class DirectoryImportAdminMixin:
         try:
             with default_storage.open(stored, "rb") as handle:
                 data = handle.read()
-            summary = import_directory(data, job.pop("name"), user=request.user, **job)
+            name = job.pop("name")
+            summary = import_rows(parse_table(data, name), name, user=request.user, **job)
         except (OSError, ImportFileError) as exc:
             messages.error(request, str(exc))
             return redirect("admin:recipients_organization_import")
@@ -166,11 +168,14 @@ class DirectoryImportAdminMixin:
 
     def export_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
         """Download the organisations shown by the change list's current filters and search, as CSV or XLSX."""
-        if fmt not in CONTENT_TYPES or not self.has_view_permission(request):
+        if fmt not in CONTENT_TYPES or not self.has_export_permission(request):
             raise PermissionDenied
         queryset = self.get_changelist_instance(request).get_queryset(request)
         name = f"danh-ba-{timezone.localdate():%Y%m%d}.{fmt}"
         return self.download(export_directory(queryset, fmt), name, fmt)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.has_perm(EXPORT_PERMISSION)
 
     def download(self, data: bytes, filename: str, fmt: str) -> HttpResponse:
         response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
@@ -178,5 +183,9 @@ class DirectoryImportAdminMixin:
         return response
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
-        extra_context = {**(extra_context or {}), "export_query": request.GET.urlencode()}
+        extra_context = {
+            **(extra_context or {}),
+            "export_query": request.GET.urlencode(),
+            "has_export_permission": self.has_export_permission(request),
+        }
         return super().changelist_view(request, extra_context)

@@ -4,15 +4,13 @@ django-import-export's per-row resource pipeline runs at about 300-400 rows/s he
 it as the baseline: some 4-5 minutes for 100,000 rows), so rows are validated here and written in chunks: existing
 organisations are matched by their codes in one query per chunk, changed ones saved with bulk_update, new ones and their
 addresses copied in with PostgreSQL COPY (bulk_create on other databases). The whole run is one transaction, rolled
-back when a row has an error (unless "valid rows only") or for a dry run. Files are read by `recipients.tabular`.
+back when a row has an error (unless "valid rows only") or for a dry run. Files are read by `recipients.tabular`,
+rows checked by `recipients.validation`.
 """
 
 from __future__ import annotations
 
-import datetime
-import functools
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -22,52 +20,20 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from email_validator import EmailNotValidError, validate_email
-from email_validator.syntax import validate_email_local_part
 
 from recipients import signals
-from recipients.columns import CODE_COLUMNS, COLUMNS, HEADERS, header_key
-from recipients.models import (
-    Organization,
-    OrganizationEmail,
-    OrganizationKind,
-    OrganizationLevel,
-    RecipientGroup,
-    normalize_tags,
-)
+from recipients.columns import CODE_COLUMNS
+from recipients.models import Organization, OrganizationEmail, RecipientGroup, search_form
 from recipients.tabular import ImportFileError, read_table
+from recipients.validation import FIELD_COLUMNS, CleanRow, RowError, RowValidator, read_header
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
 PREVIEW_ROWS = 200
-FORMULA_PREFIXES = ("=", "+", "-", "@")
-TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")
-EMAIL_SEPARATORS = re.compile(r"[;,\s]+")
-TRUE_WORDS = {"1", "yes", "true", "x", "có", "co"}
-FALSE_WORDS = {"0", "no", "false", "không", "khong"}
-UNKNOWN_KIND = gettext_lazy("Unknown kind “%(value)s”; use one of: %(choices)s.")
-UNKNOWN_LEVEL = gettext_lazy("Unknown level “%(value)s”; use one of: %(choices)s.")
 ORG_FIELDS = [f.attname for f in Organization._meta.concrete_fields]
-FIELD_COLUMNS = [c.key for c in COLUMNS if c.key != "emails"]
-ALIASES = {
-    "kind": {"bhxh cơ sở": "bhxh", "công an": "police", "ubnd": "committee", "sở": "department",
-             "doanh nghiệp": "employer", "đơn vị sử dụng lao động": "employer", "đại lý thu": "agent"},
-    "level": {"thành phố": "city", "quận": "district", "huyện": "district", "xã": "commune", "phường": "commune"},
-}  # fmt: skip
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}: {self.column + ': ' if self.column else ''}{self.message}"
 
 
 @dataclass
@@ -92,195 +58,28 @@ class ImportSummary:
         return f"created={self.created} updated={self.updated} unchanged={self.unchanged} errors={self.error_rows}"
 
 
-@dataclass
-class CleanRow:
-    row: int
-    fields: dict
-    emails: list[str]
+@dataclass(frozen=True)
+class ScriptActor:
+    """Who ran an import outside the admin (e.g. "manage.py import_recipients (root)"), for the log and the audit.
+
+    It answers like a signed-in user without an account: the audit trail records its name and no user id.
+    """
+
+    name: str
+    pk = None
+    is_authenticated = True
+
+    def get_username(self) -> str:
+        return self.name
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def announce_import(user, summary: ImportSummary, filename: str) -> None:
     """Tell the listeners (the audit trail) about an import that is about to commit, in its transaction."""
     log.info("Directory import of %s by %s: %s", filename, user, summary.line())
     signals.directory_imported.send(sender=ImportSummary, user=user, summary=summary, filename=filename)
-
-
-def choice_map(choices, name: str) -> dict[str, str]:
-    """Return every accepted spelling of a choice (code, English and Vietnamese labels, aliases) -> code."""
-    accepted = {header_key(value): value for value in choices.values}
-    for language in ("en", "vi"):
-        with translation.override(language):
-            accepted.update({header_key(str(label)): value for value, label in choices.choices})
-    accepted.update(ALIASES[name])
-    return accepted
-
-
-class RowValidator:
-    """Turn one row of cells into clean organisation fields and addresses, or row-level errors."""
-
-    def __init__(self, header: list[str], default_kind: str = "") -> None:
-        self.header = header
-        self.default_kind = default_kind
-        self.kinds = choice_map(OrganizationKind, "kind")
-        self.levels = choice_map(OrganizationLevel, "level")
-        self.limits = {c.key: c.max_length for c in COLUMNS if c.max_length}
-
-    def clean(self, number: int, cells: list) -> tuple[CleanRow | None, list[RowError]]:
-        """Return the clean row, or None with the row's errors."""
-        values = {key: unescape(cells[i] if i < len(cells) else "") for i, key in enumerate(self.header) if key}
-        errors: list[RowError] = []
-        fields = {}
-        for key in FIELD_COLUMNS:
-            if key in values:
-                try:
-                    fields[key] = self.clean_value(key, values[key])
-                except ValueError as exc:
-                    errors.append(RowError(number, key, str(exc)))
-        if not fields.get("kind"):
-            if self.default_kind:
-                fields["kind"] = self.default_kind
-            elif "kind" not in [e.column for e in errors]:
-                errors.append(RowError(number, "kind", _("A kind is required.")))
-        emails, email_errors = clean_emails(values.get("emails", ""))
-        errors += [RowError(number, "emails", message) for message in email_errors]
-        errors += self.check_row(number, fields)
-        return (None, errors) if errors else (CleanRow(number, fields, emails), [])
-
-    def clean_value(self, key: str, value):
-        """Return one clean value, or raise ValueError with the message for the user."""
-        if key in ("valid_from", "valid_to"):
-            return parse_date(value)
-        if key == "active":
-            return parse_bool(value)
-        text = " ".join(str(value).split())
-        if key == "tax_code" and isinstance(value, int):
-            text = text.zfill(10)  # Excel drops the leading zero of a tax code typed as a number
-        if len(text) > self.limits.get(key, 10**6):
-            raise ValueError(_("Too long: %(length)d characters, at most %(max)d.") % {
-                "length": len(text), "max": self.limits[key]})  # fmt: skip
-        return self.clean_text(key, text)
-
-    def clean_text(self, key: str, text: str) -> str:
-        if key == "kind" and text:
-            return self.pick(self.kinds, text, UNKNOWN_KIND)
-        if key == "level":
-            return self.pick(self.levels, text, UNKNOWN_LEVEL) if text else "city"
-        if key == "tax_code" and text and not TAX_CODE.match(text):
-            raise ValueError(_("A tax code has 10 digits, or 10 digits, a hyphen and 3 digits (“%(value)s”).") % {
-                "value": text})  # fmt: skip
-        if key in ("bhxh_code", "agency_code"):
-            return text.upper()
-        return normalize_tags(text) if key == "tags" and text else text
-
-    def pick(self, accepted: dict[str, str], text: str, message) -> str:
-        """Return the code of a choice written any accepted way, or raise ValueError with `message`."""
-        value = accepted.get(text) or accepted.get(header_key(text))
-        if value is None:
-            choices = ", ".join(sorted(set(accepted.values())))
-            raise ValueError(message % {"value": text, "choices": choices})
-        return value
-
-    def check_row(self, number: int, fields: dict) -> list[RowError]:
-        """Return the errors that involve several columns of the row."""
-        errors = []
-        if "name" in fields and not fields["name"]:
-            errors.append(RowError(number, "name", _("A name is required.")))
-        start, end = fields.get("valid_from"), fields.get("valid_to")
-        if start and end and end < start:
-            errors.append(RowError(number, "valid_to", _("The end of validity is before its start.")))
-        return errors
-
-
-def unescape(value):
-    """Undo the export's protection of cells starting with = + - @ (a leading apostrophe)."""
-    if isinstance(value, str):
-        value = value.strip()
-        if value[:1] == "'" and value[1:2] in FORMULA_PREFIXES:
-            return value[1:]
-    return value
-
-
-def clean_emails(cell: str) -> tuple[list[str], list[str]]:
-    """Return the cell's addresses (trimmed, lower-cased, de-duplicated, first = primary) and the errors."""
-    addresses, errors = [], []
-    for raw in EMAIL_SEPARATORS.split(str(cell).strip()):
-        address = raw.strip().lower()
-        if not address or address in addresses:
-            continue
-        try:
-            check_address(address)
-            addresses.append(address)
-        except EmailNotValidError as exc:
-            errors.append(_("“%(address)s” is not a valid email address: %(reason)s") % {
-                "address": raw, "reason": exc})  # fmt: skip
-    if not addresses and not errors:
-        errors.append(_("At least one email address is required."))
-    return addresses, errors
-
-
-def check_address(address: str) -> None:
-    """Raise EmailNotValidError unless the address's syntax is valid (no DNS look-up).
-
-    email-validator's full check costs ~90 µs, mostly on the domain, and a directory has few domains: the domain is
-    checked once (cached) and the local part on its own. Unusual addresses take the full check.
-    """
-    local, at, domain = address.rpartition("@")
-    if not at or '"' in address or "@" in local or len(local) > 64 or len(address) > 254:
-        validate_email(address, check_deliverability=False)
-        return
-    check_domain(domain)
-    validate_email_local_part(local)
-
-
-@functools.lru_cache(maxsize=10_000)
-def check_domain(domain: str) -> None:
-    validate_email(f"postmaster@{domain}", check_deliverability=False)
-
-
-def parse_date(value) -> datetime.date | None:
-    """Return a date from a spreadsheet date, "YYYY-MM-DD" or "DD/MM/YYYY"; None when empty."""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise ValueError(_("“%(value)s” is not a date; write YYYY-MM-DD or DD/MM/YYYY.") % {"value": text})
-
-
-def parse_bool(value) -> bool:
-    """Return the "active" flag: 1/0, yes/no, có/không; True when empty."""
-    text = str(value).strip().casefold()
-    if not text or text in TRUE_WORDS:
-        return True
-    if text in FALSE_WORDS:
-        return False
-    raise ValueError(_("“%(value)s” is not yes or no; write 1 or 0.") % {"value": value})
-
-
-def read_header(rows: Iterator[list], default_kind: str) -> tuple[list[str], list[str]]:
-    """Return the column key of each header cell ('' for ignored ones) and the ignored headers."""
-    first = next(rows, None)
-    if first is None:
-        raise ImportFileError(_("The file is empty."))
-    header = [HEADERS.get(header_key(cell), "") for cell in first]
-    named = [key for key in header if key]
-    duplicates = sorted({key for key in named if named.count(key) > 1})
-    if duplicates:
-        raise ImportFileError(_("These columns appear twice: %(columns)s.") % {"columns": ", ".join(duplicates)})
-    required = [c.key for c in COLUMNS if c.required and not (c.key == "kind" and default_kind)]
-    missing = [key for key in required if key not in header]
-    if missing:
-        raise ImportFileError(_("Missing required columns: %(columns)s. The first row must name the columns, as in the template file.") % {
-            "columns": ", ".join(missing)})  # fmt: skip
-    ignored = [str(cell) for cell, key in zip(first, header, strict=True) if not key and str(cell).strip()]
-    return header, ignored
 
 
 def changed_fields(org: SimpleNamespace, fields: dict) -> dict:
@@ -299,7 +98,9 @@ def any_of(column: str, values: set[str]) -> Q:
 def row_keys(row: CleanRow) -> list[tuple[str, str]]:
     """Return what identifies the row's organisation: its codes, or its kind and name when it has none."""
     keys = [(column, row.fields[column]) for column in CODE_COLUMNS if row.fields.get(column)]
-    return keys or [("name", f"{row.fields['kind']}:{row.fields['name'].lower()}")]
+    if keys or not (row.fields.get("kind") and row.fields.get("name")):
+        return keys
+    return [("name", f"{row.fields['kind']}:{row.fields['name'].lower()}")]
 
 
 def chunks(iterable: Iterable, size: int) -> Iterator[list]:
@@ -320,9 +121,9 @@ class DirectoryImport:
         self.seen: dict[tuple[str, str], int] = {}  # (column, value) -> first row, to catch duplicates in the file
         self.touched: dict[int, int] = {}  # organisation id -> row that wrote it
 
-    def run(self, data: bytes, filename: str) -> None:
-        """Validate every row and write the valid ones (the caller decides whether to keep them)."""
-        rows = read_table(data, filename)
+    def run(self, rows: Iterable[list]) -> None:
+        """Validate every row (the header first) and write the valid ones (the caller decides whether to keep them)."""
+        rows = iter(rows)
         header, self.summary.ignored_columns = read_header(rows, self.default_kind)
         validator = RowValidator(header, self.default_kind)
         numbered = ((number, cells) for number, cells in enumerate(rows, start=2) if any(str(c).strip() for c in cells))
@@ -330,22 +131,23 @@ class DirectoryImport:
             clean = []
             for number, cells in chunk:
                 row, errors = validator.clean(number, cells)
+                errors += self.repeated_in_file(row)
                 self.summary.rows += 1
                 self.summary.errors += errors
-                if row and self.is_first_in_file(row):
+                if not errors:
                     clean.append(row)
             self.write_chunk(clean)
 
-    def is_first_in_file(self, row: CleanRow) -> bool:
-        """Return False (and record an error) when an earlier row of the file has the same code or name."""
-        keys = row_keys(row)
-        for key in keys:
-            if key in self.seen:
-                message = _("Duplicate of row %(row)d (same %(column)s).") % {"row": self.seen[key], "column": key[0]}
-                self.summary.errors.append(RowError(row.row, key[0], message))
-                return False
-        self.seen.update(dict.fromkeys(keys, row.row))
-        return True
+    def repeated_in_file(self, row: CleanRow) -> list[RowError]:
+        """Return an error for each earlier row of the file, valid or not, with the same code (or kind and name)."""
+        errors, earlier = [], set()
+        for column, value in row_keys(row):
+            first = self.seen.setdefault((column, value), row.row)
+            if first != row.row and first not in earlier:
+                earlier.add(first)
+                message = _("Duplicate of row %(row)d (same %(column)s).") % {"row": first, "column": column}
+                errors.append(RowError(row.row, column, message))
+        return errors
 
     def write_chunk(self, rows: list[CleanRow]) -> None:
         """Match the chunk's rows against the database, then create and update in bulk."""
@@ -363,12 +165,15 @@ class DirectoryImport:
                 self.count("created", row, row.fields)
                 continue
             changes = changed_fields(org, row.fields)
+            if "name" in changes:
+                changes["search_name"] = search_form(changes["name"])
             emails_changed = emails.get(org.pk, []) != row.emails
             if changes or emails_changed:
                 to_update.append(Organization(**{**{key: getattr(org, key) for key in ORG_FIELDS}, **changes}))
                 if emails_changed:
                     new_emails[org.pk] = row.emails
-                self.count("updated", row, {**changes, **({"emails": row.emails} if emails_changed else {})})
+                shown = {key: value for key, value in changes.items() if key != "search_name"}
+                self.count("updated", row, {**shown, **({"emails": row.emails} if emails_changed else {})})
             else:
                 self.count("unchanged", row, {})
         created = self.save(to_create, to_update, new_emails)
@@ -434,7 +239,9 @@ class DirectoryImport:
 
     def save(self, to_create: list, to_update: list[Organization], new_emails: dict[int, list[str]]) -> list[int]:
         """Write the chunk's new and changed organisations and their addresses; return the new ids."""
-        created = insert_organizations([row.fields for row in to_create])
+        created = insert_organizations(
+            [{**row.fields, "search_name": search_form(row.fields["name"])} for row in to_create]
+        )
         for row, pk in zip(to_create, created, strict=True):
             new_emails[pk] = row.emails
             self.touched[pk] = row.row
@@ -442,7 +249,7 @@ class DirectoryImport:
             now = timezone.now()
             for org in to_update:
                 org.updated_at = now
-            Organization.objects.bulk_update(to_update, [*FIELD_COLUMNS, "updated_at"], batch_size=500)
+            Organization.objects.bulk_update(to_update, [*FIELD_COLUMNS, "search_name", "updated_at"], batch_size=500)
         OrganizationEmail.objects.filter(organization_id__in=[o.pk for o in to_update if o.pk in new_emails]).delete()
         insert_emails(
             [(pk, address, i == 0) for pk, addresses in new_emails.items() for i, address in enumerate(addresses)]
@@ -500,8 +307,16 @@ def copy_rows(model, columns: list[str], rows: Iterable) -> None:
             copy.write_row(row)
 
 
-def import_directory(
-    data: bytes,
+def import_directory(data: bytes, filename: str, **options) -> ImportSummary:
+    """Import a CSV or XLSX file (read as it is imported); see import_rows for the options.
+
+    Raise ImportFileError when the file as a whole cannot be read or is beyond the upload limits.
+    """
+    return import_rows(read_table(data, filename), filename, **options)
+
+
+def import_rows(
+    rows: Iterable[list],
     filename: str,
     *,
     default_kind: str = "",
@@ -511,14 +326,15 @@ def import_directory(
     user=None,
     chunk_size: int = CHUNK_SIZE,
 ) -> ImportSummary:
-    """Import a directory file; write nothing if it has errors (unless `valid_only`) or when `dry_run`.
+    """Import the rows of a directory file (`recipients.tabular.parse_table`, the header row first).
 
-    Raise ImportFileError when the file as a whole cannot be read.
+    Write nothing if a row has errors (unless `valid_only`) or when `dry_run`; raise ImportFileError when the file as
+    a whole is refused.
     """
     job = DirectoryImport(default_kind, group_name, chunk_size)
     try:
         with transaction.atomic():
-            job.run(data, filename)
+            job.run(rows)
             keep = not dry_run and (valid_only or not job.summary.errors)
             if keep:
                 job.summary.written = True

@@ -6,9 +6,12 @@ import datetime
 import re
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from recipients.addresses import validate_address
+from recipients.folding import fold
 
 
 class OrganizationKind(models.TextChoices):
@@ -27,6 +30,11 @@ class OrganizationLevel(models.TextChoices):
     COMMUNE = "commune", _("Commune")
 
 
+def search_form(name: str) -> str:
+    """Return the folded name the accent-insensitive search matches ("Ba Đình" -> "ba dinh")."""
+    return fold(name)[:255]
+
+
 def normalize_tags(text: str) -> str:
     """Return tags split on commas or semicolons, trimmed, lower-cased, de-duplicated and sorted."""
     tags = {tag.strip().lower() for tag in re.split(r"[,;]", text or "")}
@@ -34,6 +42,21 @@ def normalize_tags(text: str) -> str:
 
 
 class OrganizationQuerySet(models.QuerySet):
+    def ranked_for(self, text: str) -> OrganizationQuerySet:
+        """Return the organisations ordered for a search of `text`, accents and case aside.
+
+        The name itself first, then names starting with it, then names with a word starting with it, then the rest.
+        """
+        term = " ".join(search_form(text).split())
+        rank = Case(
+            When(search_name=term, then=0),
+            When(search_name__startswith=term, then=1),
+            When(search_name__contains=f" {term}", then=2),
+            default=3,
+            output_field=IntegerField(),
+        )
+        return self.annotate(search_rank=rank).order_by("search_rank", "name", "pk")
+
     def tagged(self, tag: str) -> OrganizationQuerySet:
         """Return the organisations carrying `tag` (a whole tag, not a substring of one)."""
         return self.filter(tags__iregex=rf"(^|, ){re.escape(tag.strip().lower())}(,|$)")
@@ -69,6 +92,10 @@ class Organization(models.Model):
     tags = models.CharField(
         _("tags"), max_length=255, blank=True, help_text=_("Comma-separated, e.g. “fdi, large-employer”.")
     )
+    # The name folded for accent-insensitive search ("ba dinh" finds "Ba Đình"), kept by save() and the import.
+    search_name = models.CharField(
+        _("name for search"), max_length=255, blank=True, default="", db_default="", editable=False, db_index=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -91,6 +118,9 @@ class Organization(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.tags = normalize_tags(self.tags)
+        self.search_name = search_form(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
         super().save(*args, **kwargs)
 
     @property
@@ -102,7 +132,7 @@ class Organization(models.Model):
 
 class OrganizationEmail(models.Model):
     organization = models.ForeignKey(Organization, models.CASCADE, related_name="emails")
-    address = models.EmailField(_("email address"), max_length=254, db_index=True)
+    address = models.EmailField(_("email address"), max_length=254, db_index=True, validators=[validate_address])
     primary = models.BooleanField(_("primary"), default=False)
 
     class Meta:

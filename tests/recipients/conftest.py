@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import struct
 import unicodedata
+import zipfile
+from collections.abc import Iterable
 
 import openpyxl
 import pytest
@@ -71,3 +75,42 @@ def import_file(tmp_path):
         return path
 
     return write
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+SHEET_XML = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}<sheetData>{}</sheetData></worksheet>'
+
+
+def replace_parts(workbook: bytes, parts: dict[str, bytes | Iterable[bytes]]) -> bytes:
+    """Return the workbook with some of its parts replaced (a part given as chunks is streamed in)."""
+    source, buffer = zipfile.ZipFile(io.BytesIO(workbook)), io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in [*source.namelist(), *(name for name in parts if name not in source.namelist())]:
+            content = parts[name] if name in parts else source.read(name)
+            with target.open(name, "w") as stream:
+                for chunk in [content] if isinstance(content, bytes) else content:
+                    stream.write(chunk)
+    return buffer.getvalue()
+
+
+def xlsx_with_sheet(rows_xml: str | Iterable[bytes], before_data: str = "") -> bytes:
+    """Return a workbook whose first worksheet is the given <sheetData> content (text, or chunks of bytes)."""
+    if isinstance(rows_xml, str):
+        return replace_parts(xlsx_bytes([["x"]]), {SHEET: SHEET_XML.format(before_data, rows_xml).encode()})
+    head, tail = SHEET_XML.format(before_data, "\0").encode().split(b"\0")
+    return replace_parts(xlsx_bytes([["x"]]), {SHEET: itertools.chain([head], rows_xml, [tail])})
+
+
+def declare_size(workbook: bytes, name: str, size: int) -> bytes:
+    """Return the workbook with the inflated size `name` declares (local header and central directory) set to `size`."""
+    archive = zipfile.ZipFile(io.BytesIO(workbook))
+    info, central = archive.getinfo(name), archive.start_dir
+    data = bytearray(workbook)
+    struct.pack_into("<I", data, info.header_offset + 22, size)
+    while True:
+        name_length = struct.unpack_from("<H", data, central + 28)[0]
+        if bytes(data[central + 46 : central + 46 + name_length]) == name.encode():
+            struct.pack_into("<I", data, central + 24, size)
+            return bytes(data)
+        extra, comment = struct.unpack_from("<HH", data, central + 30)
+        central = central + 46 + name_length + extra + comment

@@ -7,11 +7,13 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from notices import roles
 from recipients.columns import COLUMN_KEYS
 from recipients.import_admin import PENDING_DIR
 from recipients.models import Organization, RecipientGroup, Suppression
 from recipients.seed import seed_directory
-from tests.recipients.conftest import csv_bytes, employer
+from tests.conftest import make_user
+from tests.recipients.conftest import csv_bytes, employer, xlsx_with_sheet
 
 pytestmark = pytest.mark.django_db
 IMPORT_URL = "admin:recipients_organization_import"
@@ -114,3 +116,52 @@ def test_the_directory_pages_show_the_import_export_buttons_and_group_rules(cler
     group = RecipientGroup.objects.get(name="UBND")
     assert clerk_client.get(reverse("admin:recipients_recipientgroup_change", args=[group.pk])).status_code == 200
     assert clerk_client.get(reverse("admin:recipients_suppression_changelist") + "?status=active").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [(roles.DRAFTER, False), (roles.APPROVER, False), (roles.CLERK, True), (roles.AUDITOR, True),
+     (roles.ADMINISTRATOR, True)],
+)  # fmt: skip
+def test_only_the_roles_holding_the_export_permission_may_export_the_directory(client, role, allowed):
+    seed_directory()
+    client.force_login(make_user("nguoidung", role))
+    changelist = client.get(reverse("admin:recipients_organization_changelist")).content.decode()
+
+    for fmt in ("csv", "xlsx"):
+        response = client.get(reverse("admin:recipients_organization_export", args=[fmt]))
+        assert response.status_code == (200 if allowed else 403)
+    assert ("/export/csv/" in changelist) is allowed
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (xlsx_with_sheet("<row/>", '<dimension ref="A1:XFD1048576"/>'), "lon.xlsx", "more than 100 columns"),
+        (csv_bytes([employer(1, name="x" * 200_000)]), "o-lon.csv", "a cell is longer than 10000 characters"),
+        (b"PK\x03\x04" + b"\x00" * 200, "hong.xlsx", "not a readable .xlsx workbook"),
+    ],
+)
+def test_a_hostile_or_damaged_upload_is_listed_as_a_form_error_not_a_server_error(clerk_client, data, name, message):
+    response = upload(clerk_client, data, name)
+    assert response.status_code == 200
+    assert message in str(response.context["form"].errors["file"])
+    assert not Organization.objects.exists()
+
+
+def test_the_organisation_search_ignores_accents_and_case(clerk_client):
+    for name in ["UBND phường Ô Chợ Dừa", "Công an phường Ô Chợ Dừa", "UBND phường Ba Đình"]:
+        Organization.objects.create(name=name, kind="committee", level="commune")
+    url = reverse("admin:recipients_organization_changelist")
+    for query in ["o cho dua", "Ô CHỢ DỪA", "O Cho Dua"]:
+        found = [o.name for o in clerk_client.get(url, {"q": query}).context["cl"].result_list]
+        assert found == ["Công an phường Ô Chợ Dừa", "UBND phường Ô Chợ Dừa"]
+
+
+def test_the_organisation_autocomplete_puts_the_exact_and_prefix_matches_first(clerk_client):
+    for name in ["Trường THCS Đống Đa", "Đống Đa", "Đống Đa Xanh", "BHXH cơ sở Đống Đa"]:
+        Organization.objects.create(name=name, kind="other", level="city")
+    params = {"term": "dong da", "app_label": "notices", "model_name": "dispatch", "field_name": "organizations"}
+    response = clerk_client.get(reverse("admin:autocomplete"), params)
+    assert [item["text"] for item in response.json()["results"]] == [
+        "Đống Đa", "Đống Đa Xanh", "BHXH cơ sở Đống Đa", "Trường THCS Đống Đa"]  # fmt: skip

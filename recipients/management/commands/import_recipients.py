@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+import getpass
+import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from recipients.importing import import_directory
+from recipients.importing import ScriptActor, import_directory
 from recipients.models import OrganizationKind
 from recipients.tabular import ImportFileError
+
+
+def os_user() -> str:
+    """Return the name of the operating-system user running the command (its uid when it has no name)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 class Command(BaseCommand):
@@ -30,6 +40,7 @@ class Command(BaseCommand):
                 group_name=options["group"],
                 dry_run=options["dry_run"],
                 valid_only=options["valid_only"],
+                user=ScriptActor(f"manage.py import_recipients ({os_user()})"),
             )
         except (OSError, ImportFileError) as exc:
             raise CommandError(f"{path}: {exc}") from exc

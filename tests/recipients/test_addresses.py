@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from email_validator import EmailNotValidError
+
+from recipients.addresses import check_address, validate_address
+
+
+@pytest.mark.parametrize(
+    ("address", "letter"),
+    [
+        ("\u0430dmin@bhxh.example.vn", "U+0430 CYRILLIC SMALL LETTER A"),  # Cyrillic а in the local part
+        ("admin@b\u04bbxh.example.vn", "U+04BB CYRILLIC SMALL LETTER SHHA"),  # Cyrillic һ in a domain label
+        ("vanthu@bhxh.exam\u03bfle.vn", "U+03BF GREEK SMALL LETTER OMICRON"),
+        ("ke\u0442oan@c\u00f4ng-ty.vn", "U+0442 CYRILLIC SMALL LETTER TE"),  # beside a Vietnamese domain
+    ],
+)
+def test_an_address_part_mixing_scripts_is_refused_naming_the_stranger(address, letter):
+    with pytest.raises(EmailNotValidError, match=f"mixes scripts: .*{re.escape(letter)}"):
+        check_address(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["vanthu@bhxh.example.vn", "nhansu@c\u00f4ng-ty-\u0111\u00f4ng-\u00e1.vn", "\u0438\u0432\u0430\u043d@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444",
+     "info@\u65e5\u672c\u30ab\u3072.jp", "a-1_b@x.vn"],
+)  # fmt: skip
+def test_an_address_whose_parts_each_use_one_script_passes(address):
+    check_address(address)
+
+
+def test_the_model_validator_refuses_a_mixed_script_address():
+    with pytest.raises(ValidationError, match="mixes scripts"):
+        validate_address("\u0430dmin@bhxh.example.vn")
+    validate_address("admin@bhxh.example.vn")

@@ -1,0 +1,126 @@
+"""Row and header validation, through the import as a user meets it."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from recipients.importing import import_directory
+from recipients.models import Organization
+from recipients.tabular import ImportFileError
+from tests.recipients.conftest import csv_bytes, employer
+
+pytestmark = pytest.mark.django_db
+
+
+def run(data: bytes, name: str = "directory.csv", **options):
+    return import_directory(data, name, **options)
+
+
+def only_error(summary) -> tuple[int, str, str]:
+    (error,) = summary.errors
+    return error.row, error.column, error.message
+
+
+def test_it_accepts_vietnamese_headers_kind_labels_and_day_first_dates():
+    header = ["Tên đơn vị", "Loại", "Cấp", "Email", "Hiệu lực từ"]
+    data = csv_bytes([{"name": "UBND Phường Ba Đình", "kind": "UBND", "level": "Xã", "emails": "a@example.vn",
+                       "valid_from": "01/07/2025"}], header=["name", "kind", "level", "emails", "valid_from"])  # fmt: skip
+    data = data.replace(b"name,kind,level,emails,valid_from", ",".join(header).encode())
+    assert run(data).errors == []
+    org = Organization.objects.get()
+    assert (org.kind, org.level, org.valid_from) == ("committee", "commune", datetime.date(2025, 7, 1))
+
+
+# --- One bad value per rule -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("override", "column", "message"),
+    [
+        ({"emails": "nhansu.example.com"}, "emails", "is not a valid email address"),
+        ({"emails": "a@example.com; b@@example.com"}, "emails", "“b@@example.com” is not a valid email address"),
+        ({"emails": ""}, "emails", "At least one email address is required."),
+        ({"kind": "doanh nghiep tu nhan"}, "kind", "Unknown kind “doanh nghiep tu nhan”"),
+        ({"level": "tỉnh"}, "level", "Unknown level “tỉnh”"),
+        ({"name": ""}, "name", "A name is required."),
+        ({"name": "Công ty " + "x" * 300}, "name", "Too long: 308 characters, at most 255."),
+        ({"bhxh_code": "B" * 21}, "bhxh_code", "Too long: 21 characters, at most 20."),
+        ({"tax_code": "01-2345"}, "tax_code", "A tax code has 10 digits"),
+        ({"valid_from": "30/02/2025"}, "valid_from", "“30/02/2025” is not a date"),
+        (
+            {"valid_from": "2025-07-01", "valid_to": "2025-06-30"},
+            "valid_to",
+            "The end of validity is before its start.",
+        ),
+    ],
+)
+def test_each_bad_value_is_reported_on_its_row_and_nothing_is_written(override, column, message):
+    summary = run(csv_bytes([employer(1), employer(2, **override), employer(3)]))
+
+    row, error_column, error_message = only_error(summary)
+    assert (row, error_column) == (3, column) and message in error_message
+    assert summary.line() == "created=2 updated=0 unchanged=0 errors=1"
+    assert not summary.written and not Organization.objects.exists()
+
+
+def test_missing_required_columns_refuse_the_file():
+    with pytest.raises(ImportFileError, match="Missing required columns: kind, emails"):
+        run(csv_bytes([employer(1)], header=["name", "bhxh_code"]))
+
+
+def test_a_default_kind_replaces_the_kind_column():
+    summary = run(csv_bytes([employer(1)], header=["name", "bhxh_code", "emails"]), default_kind="employer")
+    assert summary.created == 1 and Organization.objects.get().kind == "employer"
+
+
+# --- Headers as people write them --------------------------------------------------------------
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["ten_don_vi", "loai", "dia_ban", "ma_don_vi", "ma_so_thue", "email", "dien_thoai", "dia_chi"],
+        ["TEN DON VI", "LOAI", "DIA BAN", "MA DON VI", "MA SO THUE", "EMAIL", "DIEN THOAI", "DIA CHI"],
+        ["Tên đơn vị", "Loại", "Địa bàn", "Mã đơn vị", "Mã số thuế", "Email", "Điện thoại", "Địa chỉ"],
+        ["  Tên  Đơn_Vị ", "loại", "Dia-ban", "ma  don vi", "Mã Số Thuế", "E-mail", "Số điện thoại", "dia chi"],
+    ],
+)
+def test_headers_with_or_without_accents_in_any_case_and_spacing_are_accepted(header):
+    keys = ["name", "kind", "area", "bhxh_code", "tax_code", "emails", "phone", "address"]
+    data = csv_bytes([employer(1, address="Số 1 Tôn Đức Thắng")], header=keys)
+    data = data.replace(",".join(keys).encode(), ",".join(header).encode(), 1)
+
+    summary = run(data)
+
+    assert summary.errors == [] and summary.ignored_columns == []
+    org = Organization.objects.get()
+    assert (org.area, org.bhxh_code, org.tax_code, org.phone, org.address) == (
+        "Đống Đa", "TB00001X", "0100000001", "024 3800 0000", "Số 1 Tôn Đức Thắng")  # fmt: skip
+
+
+def test_every_header_spelling_names_one_column_only():
+    from recipients.columns import COLUMNS, HEADERS, header_key
+
+    assert all(HEADERS[header_key(alias)] == c.key for c in COLUMNS for alias in (c.key, *c.aliases))
+
+
+def test_a_refused_header_row_names_the_headers_it_did_not_recognise():
+    data = csv_bytes([employer(1)], header=["name", "kind", "emails"]).replace(b"name,", b"Ten cty,", 1)
+    with pytest.raises(ImportFileError, match="Missing required columns: name.*Columns not recognised: Ten cty."):
+        run(data)
+
+
+@pytest.mark.parametrize("address", ["a..b@x.vn", "a b@x.vn", ".a@x.vn", "a.@x.vn", "a(b)@x.vn"])
+def test_an_email_whose_local_part_is_malformed_is_refused_on_its_row(address):
+    summary = run(csv_bytes([employer(1), employer(2, emails=address)]))
+    assert {(e.row, e.column) for e in summary.errors} == {(3, "emails")} and not summary.written
+
+
+def test_an_address_disguised_with_cyrillic_letters_is_refused_on_its_row():
+    summary = run(csv_bytes([employer(1), employer(2, emails="ok@example.vn; \u0430dmin@bhxh.example.vn")]))
+    row, column, message = only_error(summary)
+    assert (row, column) == (3, "emails") and "U+0430 CYRILLIC SMALL LETTER A" in message
+
+
+@pytest.mark.parametrize(("kind", "level"), [("Doanh nghiep", "Phuong"), ("DOANH NGHIỆP", "phường"), ("cong an", "xa")])
+def test_kinds_and_levels_are_recognised_with_or_without_accents(kind, level):
+    assert run(csv_bytes([employer(1, kind=kind, level=level)])).errors == []
+    assert Organization.objects.get().level == "commune"
