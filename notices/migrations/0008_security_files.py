@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notices', '0007_merge_0003_delivery_engine_0006_merge_20261126_2245'),
+        ('notices', '0008_document_appendix_signing_printed_name'),
     ]
 
     operations = [
