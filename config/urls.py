@@ -11,7 +11,7 @@ from notices import acknowledgement
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
+    path("admin/", admin.site.urls),  # the AuditedAdminSite (notices.apps.AuditedAdminConfig.default_site)
     path("anymail/", include("anymail.urls")),
     path("xac-thuc/", include("notices.urls")),
     path("xac-nhan/<str:token>/", acknowledgement.acknowledge, name="acknowledge"),

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from notices import issuing
 from notices.models import Dispatch
 from tests.conftest import approve
 from tests.notices.conftest import at_hanoi_time
@@ -27,7 +28,7 @@ def test_two_clerks_issuing_at_once_get_distinct_consecutive_numbers(draft, cler
     def issue(dispatch: Dispatch) -> None:
         try:
             barrier.wait()
-            approve(dispatch).issue(clerk)
+            issuing.issue(approve(dispatch), clerk)
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
         finally:
@@ -49,12 +50,12 @@ def test_two_clerks_issuing_at_once_get_distinct_consecutive_numbers(draft, cler
 def test_numbers_restart_at_01_on_the_first_of_january_hanoi_time(draft, clerk, monkeypatch):
     monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     at_hanoi_time(monkeypatch, 2026, 12, 31, 23, 30)
-    approve(draft).issue(clerk)
-    approve(copy_of(draft, "cuối năm")).issue(clerk)
+    issuing.issue(approve(draft), clerk)
+    issuing.issue(approve(copy_of(draft, "cuối năm")), clerk)
     # 00:10 on 1 January in Hà Nội is still 31 December in UTC: the Hà Nội calendar decides.
     at_hanoi_time(monkeypatch, 2027, 1, 1, 0, 10)
     new_year = copy_of(draft, "đầu năm")
-    approve(new_year).issue(clerk)
+    issuing.issue(approve(new_year), clerk)
 
     assert (draft.year, draft.number) == (2026, 1)
     assert (new_year.year, new_year.number, new_year.notation) == (2027, 1, "01/BHXH-QLT")

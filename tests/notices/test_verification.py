@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from notices import verification
-from notices.models import Dispatch, DispatchStatus
+from notices.models import Dispatch, DispatchStatus, codes
 from tests.conftest import make_group
 from tests.notices.conftest import issue_as_number, open_pdf, stored_pdf
 from tests.notices.test_signing import flip_a_signed_byte
@@ -97,7 +97,7 @@ def test_codes_are_unguessable_and_typable(genuine):
     with open_pdf(stored_pdf(genuine)) as pdf:
         first_page = " ".join(pdf.pages[0].extract_text().split())
     assert f"Mã: {genuine.short_code}" in first_page and "127.0.0.1:8000/xac-thuc" in first_page
-    assert len({verification.new_verification_code() for _ in range(1000)}) == 1000
+    assert len({codes.new_verification_code() for _ in range(1000)}) == 1000
 
 
 def test_look_ups_are_rate_limited_by_address(client, genuine, settings):

@@ -5,10 +5,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from notices import roles
+from notices import issuing, roles
 from notices.models import AuditEvent, Dispatch, DispatchStatus
 from notices.models.workflow import WorkflowError
-from tests.conftest import make_group, make_user
+from tests.conftest import make_group, make_user, with_recipient
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,12 @@ BEFORE = {"submit": "draft", "approve": "submitted", "return": "submitted", "iss
           "replace": "sent"}  # fmt: skip
 AFTER = {"submit": "submitted", "approve": "approved", "return": "draft", "issue": "issued", "recall": "recalled",
          "replace": "sent"}  # fmt: skip
+
+
+@pytest.fixture
+def draft(draft) -> Dispatch:
+    """The shared draft, addressed to one organisation (a dispatch to nobody cannot be submitted)."""
+    return with_recipient(draft)
 
 
 def actor_for(role: str):
@@ -53,9 +59,9 @@ def perform(dispatch: Dispatch, action: str, user):
     if action == "return":
         return dispatch.return_to_draft(user, "Sửa lại trích yếu.")
     if action == "issue":
-        return dispatch.issue(user)
+        return issuing.issue(dispatch, user)
     if action == "recall":
-        return dispatch.recall(user, "Ban hành nhầm.")
+        return issuing.recall(dispatch, user, "Ban hành nhầm.")
     return dispatch.start_replacement(user)
 
 
@@ -172,7 +178,7 @@ def test_a_stale_second_click_is_refused_by_the_conditional_update(draft, drafte
 
 def test_a_draft_cannot_be_issued_without_approval(draft, clerk):
     with pytest.raises(WorkflowError, match="Only an approved dispatch"):
-        draft.issue(clerk)
+        issuing.issue(draft, clerk)
     draft.refresh_from_db()
     assert draft.number is None and draft.status == DispatchStatus.DRAFT
 
@@ -180,7 +186,7 @@ def test_a_draft_cannot_be_issued_without_approval(draft, clerk):
 @pytest.fixture
 def issued(approved, clerk, django_capture_on_commit_callbacks):
     approved.groups.add(make_group(2))
-    approved.issue(clerk)
+    issuing.issue(approved, clerk)
     approved.refresh_from_db()
     return approved
 
