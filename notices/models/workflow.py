@@ -61,7 +61,7 @@ class Transition:
 
     def label_for(self, dispatch) -> Promise:
         """Return the label of this action for `dispatch` (a secret dispatch is never "sent")."""
-        return self.secret_label if dispatch.is_secret and self.secret_label else self.label
+        return self.secret_label if not dispatch.is_emailed and self.secret_label else self.label
 
 
 TRANSITIONS: dict[str, Transition] = {
