@@ -63,10 +63,12 @@ worker: venv ## Run one Celery worker (add more on other machines sharing Redis,
 test: system-packages venv redis postgres ## Set up, then run the whole test suite against PostgreSQL and Redis
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1" >/dev/null
 	$(PY) manage.py compilemessages -v0 --ignore=.venv
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: venv ## Check the code with ruff
+lint: venv ## Check the code with ruff and the layers with import-linter (pyproject.toml)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 
 format: venv ## Format the code with ruff
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .

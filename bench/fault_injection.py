@@ -68,8 +68,10 @@ def kill_pool_process(worker: subprocess.Popen) -> None:
 
 def run(draft, clerk, n: int, workers, redis: OwnRedis) -> tuple[int, dict]:
     """Issue the dispatch, inject the faults as sending progresses; return the max in flight and the timings."""
+    from notices import issuing
+
     time.sleep(3)
-    draft.issue(clerk)
+    issuing.issue(draft, clerk)
     faults = [(0.25, lambda: kill_pool_process(workers[0])), (0.5, redis.restart),
               (0.75, lambda: kill_pool_process(workers[1]))]  # fmt: skip
     max_in_flight, started, log = 0, time.monotonic(), {}

@@ -51,7 +51,7 @@ def run_baseline(workdir: Path, data: bytes, sender: str, n: int, processes: int
 
 def measure_pipeline(draft, clerk, workers, n: int) -> tuple[float, float, float]:
     """Issue the dispatch; return the fan-out time, the time until all N are handed to SMTP, and the peak RSS."""
-    from notices import sending
+    from notices import issuing, sending
     from notices.models import Dispatch
 
     watch = support.RssWatch(workers)
@@ -60,7 +60,7 @@ def measure_pipeline(draft, clerk, workers, n: int) -> tuple[float, float, float
     started = {}
     original_start = sending.start
     sending.start = lambda dispatch_id: started.setdefault("t", time.time()) and original_start(dispatch_id)
-    draft.issue(clerk)
+    issuing.issue(draft, clerk)
     fanout_s = None
     deadline = time.monotonic() + 3600
     while time.monotonic() < deadline:

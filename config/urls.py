@@ -9,7 +9,7 @@ from notices import acknowledgement
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
+    path("admin/", admin.site.urls),  # the AuditedAdminSite (notices.apps.AuditedAdminConfig.default_site)
     path("anymail/", include("notices.webhook_urls")),  # anymail's, replay-safe and 400 on bad bodies
     path("xac-thuc/", include("notices.urls")),
     path("tep/", include("notices.file_urls")),  # stored files, for staff only: the media folder is never served

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import m2m_changed, post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -17,11 +18,9 @@ class NoticesConfig(AppConfig):
     verbose_name = _("Official dispatches")
 
     def ready(self) -> None:
-        from django.contrib import admin
         from django.contrib.auth import signals as auth_signals
 
         from notices import login, receivers, signals, tracking  # noqa: F401  (tracking connects anymail's receiver)
-        from notices.admin.audited import audit_every_model_admin
         from notices.models import Dispatch
         from recipients.signals import directory_imported
 
@@ -34,4 +33,10 @@ class NoticesConfig(AppConfig):
         for through in (Dispatch.groups.through, Dispatch.organizations.through):
             m2m_changed.connect(receivers.guard_frozen_recipients, sender=through, dispatch_uid=f"frozen_{through}")
         post_migrate.connect(ensure_roles_after_migrate, sender=self, dispatch_uid="ensure_roles")
-        audit_every_model_admin(admin.site)
+
+
+class AuditedAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the project's site as the default one (listed in INSTALLED_APPS instead)."""
+
+    default = False  # "notices" in INSTALLED_APPS still means NoticesConfig
+    default_site = "notices.admin_site.AuditedAdminSite"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
 
-from notices import audit
+from notices.models import AuditEvent
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -21,13 +21,15 @@ class LockoutBackend(AxesStandaloneBackend):
 
 
 def on_login(sender, request, user, **kwargs) -> None:
-    audit.record(user, "login", user, request=request)
+    AuditEvent.objects.record(user, "login", user, request=request)
 
 
 def on_logout(sender, request, user, **kwargs) -> None:
-    audit.record(user, "logout", user, request=request)
+    AuditEvent.objects.record(user, "logout", user, request=request)
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     # Never the password: only the name that was tried.
-    audit.record(None, "login_failed", None, {"username": str(credentials.get("username", ""))[:150]}, request=request)
+    AuditEvent.objects.record(
+        None, "login_failed", None, {"username": str(credentials.get("username", ""))[:150]}, request=request
+    )

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from notices import audit
+from notices.models import AuditEvent
 
 
 def on_sending_started(sender, dispatch, **kwargs) -> None:
-    audit.record(None, "sending_started", dispatch)
+    AuditEvent.objects.record(None, "sending_started", dispatch)
 
 
 def on_sending_finished(sender, dispatch, **kwargs) -> None:
     dispatch.refresh_from_db(fields=["status"])
-    audit.record(None, "sending_finished", dispatch, {"status": dispatch.status})
+    AuditEvent.objects.record(None, "sending_finished", dispatch, {"status": dispatch.status})
 
 
 def on_directory_imported(sender, user, summary, filename: str, **kwargs) -> None:
     details = {"file": filename, "created": summary.created, "updated": summary.updated,
                "unchanged": summary.unchanged, "error_rows": summary.error_rows}  # fmt: skip
-    audit.record(user, "import_directory", None, details)
+    AuditEvent.objects.record(user, "import_directory", None, details)
 
 
 def guard_frozen_recipients(sender, instance, action: str, reverse: bool, **kwargs) -> None:

@@ -117,9 +117,14 @@ def document_context(dispatch, watermark: bool = False, appendices: list | None 
     }
 
 
+def dispatch_html(dispatch, appendices: list | None = None) -> str:
+    """Return the HTML of a dispatch in the Decree-30 layout (appendices listed: given, else the stored ones)."""
+    return render_to_string(TEMPLATE, document_context(dispatch, appendices=appendices))
+
+
 def render_dispatch(dispatch, appendices: list | None = None) -> bytes:
     """Return the PDF of a dispatch in the Decree-30 layout (appendices listed: given, else the stored ones)."""
-    return render_html(render_to_string(TEMPLATE, document_context(dispatch, appendices=appendices)))
+    return render_html(dispatch_html(dispatch, appendices))
 
 
 def render_preview(dispatch) -> bytes:

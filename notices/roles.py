@@ -1,32 +1,25 @@
 """The staff roles (Django groups) and the permissions each one holds.
 
-The workflow permissions (submit, approve, issue, recall, ...) are custom permissions on the dispatch model,
-created here rather than in the model's Meta so that every concern can keep its own part of `Dispatch`.
-The model methods check them (`Dispatch.approve()` asks `user.has_perm("notices.approve_dispatch")`), and the
+The workflow permissions (submit, approve, issue, recall, ...) are custom permissions on the dispatch model
+(`Dispatch.Meta.permissions`, listed in `notices.models.workflow.WORKFLOW_PERMISSIONS`), which Django creates
+after every migrate. The model methods check them (`Dispatch.approve()` asks `user.has_perm("notices.approve_dispatch")`), and the
 admin asks the same model methods, so hiding a button is never the only guard.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
+
+from notices.models.workflow import WORKFLOW_PERMISSIONS
+
+__all__ = ["WORKFLOW_PERMISSIONS", "ensure_roles", "permissions_filter"]
 
 DRAFTER = "Soạn thảo"
 APPROVER = "Phê duyệt"
 CLERK = "Văn thư"
 AUDITOR = "Kiểm toán"
 ADMINISTRATOR = "Quản trị"
-
-# (codename, name) of the workflow permissions, all on notices.Dispatch.
-WORKFLOW_PERMISSIONS = [
-    ("submit_dispatch", "Can submit a dispatch for approval"),
-    ("approve_dispatch", "Can approve or return a dispatch"),
-    ("issue_dispatch", "Can issue and send an approved dispatch"),
-    ("recall_dispatch", "Can recall an issued dispatch"),
-    ("edit_any_draft", "Can edit any draft, not only their own"),
-    ("export_records", "Can export the register, the send history and the audit trail"),
-]
 
 VIEW_ALL = [
     "view_dispatch", "view_delivery", "view_issuer", "view_draftingunit", "view_signer",
@@ -67,18 +60,8 @@ def permissions_filter(codenames: list[str] | None) -> Q:
     return wanted
 
 
-def ensure_workflow_permissions() -> None:
-    """Create the custom workflow permissions on the dispatch model if they are missing."""
-    from notices.models import Dispatch
-
-    content_type = ContentType.objects.get_for_model(Dispatch)
-    for codename, name in WORKFLOW_PERMISSIONS:
-        Permission.objects.get_or_create(content_type=content_type, codename=codename, defaults={"name": name})
-
-
 def ensure_roles() -> dict[str, Group]:
     """Create or update the role groups with their permissions; return them by name."""
-    ensure_workflow_permissions()
     groups = {}
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)

@@ -22,12 +22,9 @@ from pyhanko_certvalidator import ValidationContext
 
 from config import sandbox
 from notices.models import Appendix, Dispatch, DispatchStatus
+from notices.models.codes import format_short_code
 
 log = logging.getLogger(__name__)
-
-# No 0/O, 1/I/L, so a code read aloud or off paper is typed right.
-SHORT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-SHORT_LENGTH = 10
 
 
 class Validity:
@@ -65,24 +62,6 @@ class UploadCheck:
     @property
     def genuine(self) -> bool:
         return self.identical and self.signature.ok
-
-
-def new_verification_code() -> str:
-    """Return an unguessable code for the verification URL (192 random bits)."""
-    return secrets.token_urlsafe(24)
-
-
-def format_short_code(raw: str) -> str:
-    """Return the short code grouped for reading: "K7QM-9XRT-PW"."""
-    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
-
-
-def new_short_code() -> str:
-    """Return a fresh short code (about 50 random bits; the page is rate-limited) not used before."""
-    while True:
-        code = format_short_code("".join(secrets.choice(SHORT_ALPHABET) for _ in range(SHORT_LENGTH)))
-        if not Dispatch.objects.filter(short_code=code).exists():
-            return code
 
 
 def normalize_short_code(typed: str) -> str:

@@ -150,8 +150,19 @@ def draft(issuer, unit, signer, drafter) -> Dispatch:
     )
 
 
+def with_recipient(dispatch: Dispatch) -> Dispatch:
+    """Give a dispatch that targets nobody one organisation with an address (nobody may issue it otherwise)."""
+    if not dispatch.groups.exists() and not dispatch.organizations.exists():
+        dispatch.groups.add(make_group(1, name=f"Nhóm của công văn {dispatch.pk}"))
+    return dispatch
+
+
 def approve(dispatch: Dispatch) -> Dispatch:
-    """Move a draft straight to approved, for tests about what happens after approval; return it."""
+    """Move a draft straight to approved, for tests about what happens after approval; return it.
+
+    A dispatch that targets nobody gets one recipient: the workflow refuses to issue it otherwise.
+    """
+    with_recipient(dispatch)
     Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.APPROVED)
     dispatch.refresh_from_db()
     return dispatch

@@ -12,9 +12,10 @@ from notices.admin.document import DocumentAdminMixin
 from notices.admin.paging import CappedCountPaginator
 from notices.admin.readonly import ReadOnlyMixin
 from notices.admin.sending import SendingAdminMixin
-from notices.admin.workflow import WorkflowAdminMixin
+from notices.admin.workflow import WorkflowAdminMixin, issued_message, person_name
+from notices.issuing import issue
 from notices.models import Delivery, Dispatch
-from notices.models.dispatch import DispatchError
+from notices.models.workflow import WorkflowError
 from notices.sanitizing import sanitize_body
 
 
@@ -24,9 +25,9 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
     list_filter = ["status", "urgency", "secrecy", "drafting_unit"]
     search_fields = ["subject"]
     autocomplete_fields = ["groups", "organizations"]
-    actions = ["issue_and_send"]
+    actions = ["issue_and_send", "register_secret"]
     readonly_fields = [
-        "status", "notation_display", "issued_at", "issued_by", "pdf_download", "pdf_sha256", "delivery_summary", "body_display",
+        "status", "notation_display", "issued_at", "issued_by_name", "pdf_download", "pdf_sha256", "delivery_summary", "body_display",
     ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["issuer", "drafting_unit", "signer", "subject", "urgency", "secrecy"]}),
@@ -34,7 +35,7 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
         (_("Content"), {"fields": ["body"]}),
         (
             _("Register"),
-            {"fields": ["status", "notation_display", "issued_at", "issued_by", "pdf_download", "pdf_sha256"]},
+            {"fields": ["status", "notation_display", "issued_at", "issued_by_name", "pdf_download", "pdf_sha256"]},
         ),
         (_("Deliveries"), {"fields": ["delivery_summary"]}),
     ]
@@ -67,6 +68,10 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
     def notation_display(self, dispatch: Dispatch) -> str:
         return dispatch.notation or "—"
 
+    @admin.display(description=_("issued by"))
+    def issued_by_name(self, dispatch: Dispatch) -> str:
+        return person_name(dispatch.issued_by) if dispatch.issued_by_id else "—"
+
     @admin.display(description=_("deliveries by status"))
     def delivery_summary(self, dispatch: Dispatch) -> str:
         counts = dispatch.deliveries.values("status").annotate(n=Count("pk")).order_by("status")
@@ -79,19 +84,42 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
             '<ul class="delivery-summary">{}</ul><a href="{}">{}</a>', rows, url, _("List the deliveries")
         )
 
-    @admin.action(description=_("Issue and send"))
+    # --- Issuing from the list: the same rule and the same words as the dispatch page's button ------------
+    @admin.action(description=_("Issue and send"), permissions=["issue"])
     def issue_and_send(self, request, queryset) -> None:
-        self.issue_each(request, queryset, _("Issued %(notation)s; sending has started."))
+        """Issue and email the selected dispatches; refuse the secret ones (never emailed) with the reason."""
+        for dispatch in queryset:
+            if dispatch.is_emailed:
+                self.issue_one(request, dispatch)
+                continue
+            self.message_user(
+                request,
+                _("%(dispatch)s is marked %(secrecy)s: secret documents are never sent by email. "
+                  "It was not issued; use “Register a secret dispatch” to number it.")
+                % {"dispatch": dispatch, "secrecy": dispatch.get_secrecy_display()},
+                messages.ERROR,
+            )  # fmt: skip
 
-    def issue_each(self, request, dispatches, success_message) -> None:
-        """Issue each dispatch, telling the user the outcome of each (the model refuses what is not allowed)."""
-        for dispatch in dispatches:
-            try:
-                dispatch.issue(request.user)
-            except DispatchError as exc:
-                self.message_user(request, f"{dispatch}: {exc}", messages.ERROR)
-            else:
-                self.message_user(request, success_message % {"notation": dispatch.notation})
+    @admin.action(description=_("Register a secret dispatch (never emailed)"), permissions=["issue"])
+    def register_secret(self, request, queryset) -> None:
+        """Number the selected secret dispatches in the secret series without emailing them."""
+        for dispatch in queryset:
+            if not dispatch.is_emailed:
+                self.issue_one(request, dispatch)
+                continue
+            self.message_user(
+                request, _("%(dispatch)s is not secret: use “Issue and send”.") % {"dispatch": dispatch},
+                messages.WARNING,
+            )  # fmt: skip
+
+    def issue_one(self, request, dispatch: Dispatch) -> None:
+        """Issue one dispatch and tell the user the outcome (the model refuses what is not allowed)."""
+        try:
+            issue(dispatch, request.user)
+        except WorkflowError as exc:
+            self.message_user(request, f"{dispatch}: {exc}", messages.ERROR)
+        else:
+            self.message_user(request, issued_message(dispatch))
 
 
 @admin.register(Delivery)

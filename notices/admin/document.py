@@ -52,7 +52,7 @@ class DocxImportForm(forms.Form):
 
 
 class DocumentAdminMixin:
-    """Add the document tools to DispatchAdmin; keep the secret dispatches away from email."""
+    """Add the document tools to DispatchAdmin: the rich-text body, the Word import, appendices, the preview."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, models.TextField) and db_field.name == "body":
@@ -115,47 +115,3 @@ class DocumentAdminMixin:
             "change_url": reverse("admin:notices_dispatch_change", args=[pk]),
         }
         return TemplateResponse(request, "admin/notices/dispatch/import_docx.html", context)
-
-    # --- Secrecy: a secret dispatch is registered, never emailed --------------------------------------
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if "issue_and_send" in actions:
-            func, name, description = actions["issue_and_send"]
-            actions["issue_and_send"] = (refusing_secret(func), name, description)
-            actions["register_secret"] = (
-                type(self).register_secret,
-                "register_secret",
-                _("Register a secret dispatch (never emailed)"),
-            )
-        return actions
-
-    def register_secret(self, request, queryset) -> None:
-        """Number a secret dispatch in the secret series without emailing it."""
-        for dispatch in queryset.filter(secrecy=""):
-            self.message_user(
-                request, _t("%(dispatch)s is not secret: use “Issue and send”.") % {"dispatch": dispatch},
-                messages.WARNING,
-            )  # fmt: skip
-        secret = queryset.exclude(secrecy="")
-        self.issue_each(request, secret, _t("Registered %(notation)s in the secret series; it is not emailed."))
-
-
-def refusing_secret(action):
-    """Wrap the "Issue and send" action so that it refuses secret dispatches with a clear message."""
-
-    def issue_and_send(modeladmin, request, queryset):
-        for dispatch in queryset.exclude(secrecy=""):
-            modeladmin.message_user(
-                request,
-                _t(
-                    "%(dispatch)s is marked %(secrecy)s: secret documents are never sent by email. "
-                    "It was not issued; use “Register a secret dispatch” to number it."
-                )
-                % {"dispatch": dispatch, "secrecy": dispatch.get_secrecy_display()},
-                messages.ERROR,
-            )
-        public = queryset.filter(secrecy="")
-        if public.exists():
-            action(modeladmin, request, public)
-
-    return issue_and_send

@@ -1,4 +1,4 @@
-"""The workflow buttons of the dispatch page (submit, approve, return, issue, recall, replace) and its guards."""
+"""The workflow buttons of the dispatch page, read from the model's transition table, and their guards."""
 
 from __future__ import annotations
 
@@ -13,26 +13,30 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from notices import audit
+from notices import issuing
 from notices.admin.paging import CappedCountPaginator
-from notices.models import Dispatch
-from notices.models.workflow import RECALLABLE_STATUSES, WorkflowError, has_role_permission
+from notices.models import AuditEvent, Dispatch
+from notices.models.workflow import TRANSITIONS, WorkflowError
 
-# action: (label, permission, statuses in which the button shows, asks for a reason)
-WORKFLOW_ACTIONS = {
-    "submit": (_("Submit for approval"), "submit_dispatch", ["draft"], False),
-    "approve": (_("Approve"), "approve_dispatch", ["submitted"], False),
-    "return": (_("Return to drafter"), "approve_dispatch", ["submitted", "approved"], True),
-    "issue": (_("Issue and send"), "issue_dispatch", ["approved"], False),
-    "recall": (_("Recall"), "recall_dispatch", list(RECALLABLE_STATUSES), True),
-    "replace": (_("Issue a replacement"), "issue_dispatch", [*RECALLABLE_STATUSES, "recalled"], False),
-}
+
+def person_name(user) -> str:
+    """Return how a person is shown: their full name ("Trần Văn Duyệt"), else their user name."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()
+
+
+def issued_message(dispatch: Dispatch) -> str:
+    """Return what issuing `dispatch` did, in words that match its secrecy (a secret one is never emailed)."""
+    if dispatch.is_emailed:
+        return _t("Issued %(notation)s; sending has started.") % {"notation": dispatch.notation}
+    return _t("Registered %(notation)s in the secret series; it is not emailed.") % {"notation": dispatch.notation}
 
 
 class WorkflowAdminMixin:
     """Add the workflow transitions to DispatchAdmin; every one of them goes through a model method."""
 
-    workflow_fields = ["submitted_at", "approved_by", "approved_at", "return_comment", "recall_display"]
+    workflow_fields = ["submitted_at", "approved_by_name", "approved_at", "return_comment", "recall_display"]
     # The dispatch list stays fast with years of dispatches: no N+1 for the notation, no full count.
     list_select_related = ["issuer", "drafting_unit"]
     paginator = CappedCountPaginator
@@ -58,6 +62,10 @@ class WorkflowAdminMixin:
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), *self.workflow_fields]
+
+    @admin.display(description=_("approved by"))
+    def approved_by_name(self, dispatch: Dispatch) -> str:
+        return person_name(dispatch.approved_by) if dispatch.approved_by_id else "—"
 
     @admin.display(description=_("recall / replacement"))
     def recall_display(self, dispatch: Dispatch) -> str:
@@ -93,38 +101,47 @@ class WorkflowAdminMixin:
             return False
         return super().has_delete_permission(request, obj)
 
+    def has_issue_permission(self, request) -> bool:
+        """Return whether the user may issue (the list's issue actions ask this: `permissions=["issue"]`)."""
+        return request.user.has_perm(f"notices.{TRANSITIONS['issue'].permission}")
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """Refuse and audit a POST to a dispatch the user may not change (before the admin's transaction)."""
         if request.method == "POST" and object_id:
             obj = self.get_object(request, object_id)
             if obj is not None and not obj.can_edit(request.user):
-                audit.record(request.user, "refused:edit", obj, {"status": obj.status}, request=request)
+                AuditEvent.objects.record(request.user, "refused:edit", obj, {"status": obj.status}, request=request)
                 raise PermissionDenied
         extra_context = {**(extra_context or {}), "workflow_actions": self.available_actions(request, object_id)}
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def workflow_url(self, dispatch: Dispatch, action: str) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[dispatch.pk, action])
+
     def available_actions(self, request, object_id) -> list[dict]:
-        """Return the workflow buttons the user's role and the dispatch's status allow."""
+        """Return the workflow buttons the dispatch's status and the user's role and relation to it allow."""
         obj = self.get_object(request, object_id) if object_id else None
         if obj is None:
             return []
         return [
-            {"name": name, "label": label, "url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, name]), "asks_reason": asks}
-            for name, (label, perm, statuses, asks) in WORKFLOW_ACTIONS.items()
-            if obj.status in statuses and has_role_permission(request.user, perm)
+            {"name": t.name, "label": t.label_for(obj), "url": self.workflow_url(obj, t.name),
+             "asks": t.asks_reason or t.confirms}
+            for t in obj.available_transitions(request.user)
         ]  # fmt: skip
 
     # --- The transitions -------------------------------------------------------------------------
     def workflow_view(self, request, object_id: str, action: str):
-        """Run one transition (POST only); for return and recall first ask for the comment or reason."""
-        if action not in WORKFLOW_ACTIONS:
+        """Run one transition (POST only); first ask for the comment or reason, or for a confirmation."""
+        if action not in TRANSITIONS:
             raise PermissionDenied
         dispatch = get_object_or_404(Dispatch, pk=object_id)
         if not self.has_view_permission(request, dispatch):
             raise PermissionDenied
-        label, asks_reason = WORKFLOW_ACTIONS[action][0], WORKFLOW_ACTIONS[action][3]
-        if request.method == "GET" and asks_reason:
-            return self.reason_form(request, dispatch, action, label)
+        transition = TRANSITIONS[action]
+        if request.method == "GET" and transition.asks_reason:
+            return self.reason_form(request, dispatch, action, transition.label_for(dispatch))
+        if request.method == "GET" and transition.confirms:
+            return self.issue_confirmation(request, dispatch)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         target = self.run_transition(request, dispatch, action, request.POST.get("reason", ""))
@@ -133,8 +150,8 @@ class WorkflowAdminMixin:
         )
 
     def run_transition(self, request, dispatch: Dispatch, action: str, reason: str) -> Dispatch:
-        """Call the model method for `action`, report the outcome, and return the dispatch to show next."""
-        user = request.user
+        """Call the model method (or the orchestration) for `action`, report the outcome, return what to show next."""
+        user, label = request.user, TRANSITIONS[action].label_for(dispatch)
         try:
             if action == "submit":
                 dispatch.submit(user)
@@ -143,9 +160,11 @@ class WorkflowAdminMixin:
             elif action == "return":
                 dispatch.return_to_draft(user, reason)
             elif action == "issue":
-                dispatch.issue(user)
+                issuing.issue(dispatch, user)
+                self.message_user(request, issued_message(dispatch))
+                return dispatch
             elif action == "recall":
-                count = dispatch.recall(user, reason)
+                count = issuing.recall(dispatch, user, reason)
                 self.message_user(request, _("Recalled; %(count)d recall notices are being sent.") % {"count": count})
                 return dispatch
             elif action == "replace":
@@ -155,16 +174,28 @@ class WorkflowAdminMixin:
         except WorkflowError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return dispatch
-        self.message_user(request, _("Done: %(action)s.") % {"action": WORKFLOW_ACTIONS[action][0]})
+        self.message_user(request, _("Done: %(action)s.") % {"action": label})
         return dispatch
 
-    def reason_form(self, request, dispatch: Dispatch, action: str, label) -> TemplateResponse:
-        context = {
+    def page_context(self, request, dispatch: Dispatch, action: str, label) -> dict:
+        return {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": dispatch,
             "title": f"{label}: {dispatch}",
             "action_label": label,
             "action": action,
+            "action_url": self.workflow_url(dispatch, action),
         }
+
+    def reason_form(self, request, dispatch: Dispatch, action: str, label) -> TemplateResponse:
+        context = self.page_context(request, dispatch, action, label)
         return TemplateResponse(request, "admin/notices/dispatch/workflow_reason.html", context)
+
+    def issue_confirmation(self, request, dispatch: Dispatch) -> TemplateResponse:
+        """Say what issuing will do: the number it takes, whom it reaches, who is suppressed, which group is empty."""
+        context = {
+            **self.page_context(request, dispatch, "issue", TRANSITIONS["issue"].label_for(dispatch)),
+            "preview": dispatch.issue_preview(),
+        }
+        return TemplateResponse(request, "admin/notices/dispatch/workflow_issue.html", context)

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import zoneinfo
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import models
 from django.db.models import F, Q
-from django.template.loader import render_to_string
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config import sandbox
 from notices import storage
-from notices.models.workflow import DispatchWorkflow, WorkflowError
-from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel
+from notices.models import codes
+from notices.models.workflow import WORKFLOW_PERMISSIONS, DispatchStatus, DispatchWorkflow, WorkflowError
+from notices.sanitizing import sanitize_body
+from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel, Suppression
 
+__all__ = ["Dispatch", "DispatchError", "DispatchStatus", "RegisterCounter", "Secrecy", "Series", "Urgency"]
 DispatchError = WorkflowError  # a dispatch action that its state or the user's role does not allow
+# The register's calendar is the agency's: a dispatch issued at 00:10 on 1 January in Hà Nội is in the new year.
+REGISTER_TIMEZONE = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class Urgency(models.TextChoices):
@@ -38,17 +44,6 @@ class Secrecy(models.TextChoices):
 class Series(models.TextChoices):
     REGULAR = "regular", _("Regular")
     SECRET = "secret", _("Secret")
-
-
-class DispatchStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
-    APPROVED = "approved", _("Approved")
-    ISSUED = "issued", _("Issued")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    PARTLY_FAILED = "partly_failed", _("Sent, some failed")
-    RECALLED = "recalled", _("Recalled")
 
 
 def format_place_date(place: str, day: datetime.date) -> str:
@@ -142,11 +137,36 @@ class RegisterCounter(models.Model):
         counter.update(last_number=F("last_number") + 1)
         return counter.values_list("last_number", flat=True).get()
 
+    @classmethod
+    def peek_next(cls, issuer_id: int, year: int, series: str) -> int:
+        """Return the number the series would give now (another clerk may take it first)."""
+        last = cls.objects.filter(issuer_id=issuer_id, year=year, series=series).values_list("last_number", flat=True)
+        return (last.first() or 0) + 1
+
+
+@dataclass(frozen=True)
+class IssuePreview:
+    """What issuing a dispatch now would do: the number it takes and whom it reaches (the confirmation page)."""
+
+    notation: str
+    organizations: int
+    addresses: int
+    suppressed: int
+    empty_groups: list
+    refusal: str | None
+
 
 class DispatchQuerySet(models.QuerySet):
     def issued(self) -> DispatchQuerySet:
         """Return the dispatches that carry a register number."""
         return self.filter(number__isnull=False)
+
+    def new_short_code(self) -> str:
+        """Return a fresh short verification code that no dispatch uses yet."""
+        while True:
+            code = codes.random_short_code()
+            if not self.filter(short_code=code).exists():
+                return code
 
 
 class Dispatch(DispatchWorkflow, models.Model):
@@ -168,9 +188,6 @@ class Dispatch(DispatchWorkflow, models.Model):
     )
     extra_distribution = models.TextField(
         _("other distribution lines (Nơi nhận)"), blank=True, help_text=_("One per line, e.g. “Giám đốc (để b/c)”.")
-    )
-    status = models.CharField(
-        _("status"), max_length=20, choices=DispatchStatus.choices, default=DispatchStatus.DRAFT, db_index=True
     )
     series = models.CharField(_("register series"), max_length=10, choices=Series.choices, blank=True)
     year = models.PositiveSmallIntegerField(_("register year"), null=True, blank=True)
@@ -205,6 +222,7 @@ class Dispatch(DispatchWorkflow, models.Model):
         verbose_name = _("dispatch")
         verbose_name_plural = _("dispatches")
         ordering = ["-created_at"]
+        permissions = WORKFLOW_PERMISSIONS
         constraints = [
             models.UniqueConstraint(
                 fields=["issuer", "year", "series", "number"],
@@ -216,11 +234,11 @@ class Dispatch(DispatchWorkflow, models.Model):
     def __str__(self) -> str:
         if self.number:
             return f"{self.notation} – {self.subject}"
+        if self.status == DispatchStatus.APPROVED:
+            return str(_("Approved: %(subject)s") % {"subject": self.subject})
         return str(_("Draft: %(subject)s") % {"subject": self.subject})
 
     def save(self, *args, **kwargs) -> None:
-        from notices.sanitizing import sanitize_body
-
         self.body = sanitize_body(self.body)  # document concern: only the allow-listed rich text is ever stored
         super().save(*args, **kwargs)
 
@@ -228,6 +246,11 @@ class Dispatch(DispatchWorkflow, models.Model):
     @property
     def is_secret(self) -> bool:
         return bool(self.secrecy)
+
+    @property
+    def is_emailed(self) -> bool:
+        """Return True unless the dispatch is secret: a secret dispatch is registered, never emailed."""
+        return not self.is_secret
 
     @property
     def number_display(self) -> str:
@@ -306,55 +329,58 @@ class Dispatch(DispatchWorkflow, models.Model):
             "organization_id", "organization__name", "address"
         )
 
-    # --- Register ----------------------------------------------------------------------------
-    def issue(self, user) -> None:
-        """Number, render and store the dispatch, then start sending it once the transaction commits.
+    def recipient_refusal(self, at_issue: bool):
+        """Return why the dispatch has nobody to go to (a message), or None.
 
-        Secret dispatches are registered in their own series and are never emailed.
+        An emailed dispatch must target a group or an organisation, and on the issue day reach one address at
+        least; a secret one (delivered on paper) must name an addressee.
         """
-        from notices import audit, sending
+        if not self.is_emailed:
+            return None if self.addressee_lines() else _("This dispatch has no addressee: name at least one.")
+        if not self.groups.exists() and not self.organizations.exists():
+            return _("This dispatch has no recipient: choose at least one recipient group or organisation.")
+        if at_issue and not self.recipient_addresses().exists():
+            return _("This dispatch reaches no email address today: its groups and organisations have none.")
+        return None
 
-        self.check_can_issue(user)  # the workflow: clerks only, approved dispatches only (refusals audited)
-        with transaction.atomic():
-            locked = Dispatch.objects.select_for_update().get(pk=self.pk)
-            if locked.status != DispatchStatus.APPROVED:
-                raise DispatchError(_("Only an approved dispatch can be issued."))
-            self.issued_at = timezone.now()
-            self.issued_by = user
-            self.year = self.issued_date.year
-            self.series = Series.SECRET if self.is_secret else Series.REGULAR
-            self.number = RegisterCounter.take_next(self.issuer_id, self.year, self.series)
-            self.status = DispatchStatus.ISSUED
-            self.record_targets()
-            self.finalize_document()
-            self.save()
-            audit.record(user, "issue", self, {"notation": self.notation, "pdf_sha256": self.pdf_sha256})
-            if not self.is_secret:
-                transaction.on_commit(lambda: sending.start(self.pk))
+    def issue_preview(self) -> IssuePreview:
+        """Return the register number issuing would take now and how many it would reach, and who not."""
+        series = Series.SECRET if self.is_secret else Series.REGULAR
+        year = timezone.now().astimezone(REGISTER_TIMEZONE).year
+        number = RegisterCounter.peek_next(self.issuer_id, year, series)
+        addresses = self.recipient_addresses().values("address").distinct()
+        suppressed = Suppression.objects.active().annotate(folded=Lower("address")).filter(folded__in=addresses)
+        day = timezone.localdate()
+        empty = [g for g in self.groups.all() if not OrganizationEmail.objects.filter(organization__in=g.organizations(day)).exists()]  # fmt: skip
+        return IssuePreview(
+            notation=f"{number:02d}/{self.issuer.abbreviation}-{self.drafting_unit.abbreviation}",
+            organizations=self.target_organizations().count() if self.is_emailed else 0,
+            addresses=addresses.count() if self.is_emailed else 0,
+            suppressed=suppressed.count() if self.is_emailed else 0,
+            empty_groups=empty if self.is_emailed else [],
+            refusal=self.recipient_refusal(at_issue=True),
+        )
 
-    # --- Document: the final, signed and verifiable PDF ------------------------------------------
-    def finalize_document(self) -> None:
-        """Give the dispatch its verification codes, then render, sign and store its final PDF."""
-        from notices import verification
+    # --- Register ----------------------------------------------------------------------------
+    def register(self, user) -> None:
+        """Give the dispatch its register number, issue time and verification codes (the caller saves it).
 
-        self.verification_code = self.verification_code or verification.new_verification_code()
-        self.short_code = self.short_code or verification.new_short_code()
-        self.store_pdf(self.final_pdf())
-
-    def final_pdf(self, appendices: list | None = None) -> bytes:
-        """Return the issued dispatch rendered in the Decree-30 layout and signed when a certificate is set."""
-        from notices import rendering, signing
-
-        html = render_to_string(rendering.TEMPLATE, rendering.document_context(self, appendices=appendices))
-        try:  # WeasyPrint runs in a limited child process (config/sandbox.py): a runaway costs the child only
-            pdf = sandbox.run("notices.rendering:render_html", html)
-        except sandbox.SandboxError as exc:
-            raise DispatchError(_("The PDF could not be rendered: %(reason)s") % {"reason": exc}) from exc
-        return signing.sign_if_configured(pdf, reason=f"Phát hành văn bản số {self.notation}")
+        Call inside a transaction: the series counter stays row-locked until it ends. Secret dispatches are
+        numbered in their own series.
+        """
+        self.issued_at = timezone.now()
+        self.issued_by = user
+        self.year = self.issued_at.astimezone(REGISTER_TIMEZONE).year
+        self.series = Series.SECRET if self.is_secret else Series.REGULAR
+        self.number = RegisterCounter.take_next(self.issuer_id, self.year, self.series)
+        self.status = DispatchStatus.ISSUED
+        self.record_targets()
+        self.verification_code = self.verification_code or codes.new_verification_code()
+        self.short_code = self.short_code or Dispatch.objects.new_short_code()
 
     def appendix_attachments(self) -> list[tuple[str, bytes]]:
         """Return the appendices as (file name, PDF bytes) pairs, in order, for the email after the dispatch."""
-        return [(appendix.attachment_name(), appendix.read()) for appendix in self.appendices.all()]
+        return [(appendix.attachment_name(), appendix.read_mailed()) for appendix in self.appendices.all()]
 
     def store_pdf(self, data: bytes) -> None:
         """Keep the final PDF and its SHA-256 (the caller saves the row)."""

@@ -10,6 +10,7 @@ import pdfplumber
 import pytest
 from django.utils import timezone
 
+from notices import issuing
 from notices.models import Dispatch, RegisterCounter
 from notices.signing import configured_signer, create_development_certificates
 from tests.conftest import approve
@@ -47,7 +48,7 @@ def issue_as_number(dispatch: Dispatch, user, number: int, monkeypatch=None, whe
     RegisterCounter.objects.update_or_create(
         issuer=dispatch.issuer, year=when[0], series="regular", defaults={"last_number": number - 1}
     )
-    approve(dispatch).issue(user)
+    issuing.issue(approve(dispatch), user)
     dispatch.refresh_from_db()
     return dispatch
 

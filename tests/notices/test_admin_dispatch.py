@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from notices import issuing
 from notices.models import Dispatch
 from tests.conftest import approve
 
@@ -8,7 +9,7 @@ def test_an_issued_dispatch_shows_its_body_as_formatted_text_not_html_source(
     client, draft, clerk, auditor, monkeypatch
 ):
     monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
-    approve(draft).issue(clerk)
+    issuing.issue(approve(draft), clerk)
     Dispatch.objects.filter(pk=draft.pk).update(body=draft.body + '<script>alert("x")</script>')  # as if tampered
     client.force_login(auditor)
     page = client.get(f"/admin/notices/dispatch/{draft.pk}/change/").content.decode()

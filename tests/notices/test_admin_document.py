@@ -7,6 +7,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from notices import issuing
 from notices.models import Delivery, Dispatch
 from notices.sending import SendError, create_deliveries
 from tests.conftest import approve, make_group
@@ -100,7 +101,7 @@ def test_a_secret_dispatch_is_registered_in_its_own_series_without_email(
 def test_the_sending_code_refuses_a_secret_dispatch_on_its_own(draft, clerk, monkeypatch):
     monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.groups.add(make_group(2))
-    approve(draft).issue(clerk)
+    issuing.issue(approve(draft), clerk)
     Dispatch.objects.filter(pk=draft.pk).update(secrecy="tuyet_mat")  # marked secret after issue, by any route
     draft.refresh_from_db()
     with pytest.raises(SendError) as refused:

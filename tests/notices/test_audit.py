@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -128,3 +130,58 @@ def test_the_ip_address_of_the_request_is_recorded(rf, clerk):
     event.refresh_from_db()
     assert event.ip == "203.0.113.7"
     assert event.compute_hash() == event.hash
+
+
+# Each column the hash must cover, and an SQL change to it that an attacker with database access could make.
+TAMPERED_COLUMNS = {
+    "at": "at = at + interval '1 second'",
+    "actor_id": "actor_id = 424242",
+    "actor_name": "actor_name = 'someone-else'",
+    "action": "action = 'nothing-happened'",
+    "object_type": "object_type = 'auth.user'",
+    "object_id": "object_id = '424242'",
+    "object_repr": "object_repr = 'another object'",
+    "ip": "ip = '198.51.100.9'",
+    "details": 'details = \'{"n": 99, "text": "Tiếng Việt"}\'',
+}
+
+
+def test_the_tamper_list_names_every_column_the_hash_must_cover():
+    chained = {"id", "seq", "prev_hash", "hash"}  # covered by the chain itself, not by one event's content
+    assert set(TAMPERED_COLUMNS) == {field.column for field in AuditEvent._meta.fields} - chained
+
+
+@postgresql_only
+@pytest.mark.parametrize("column", list(TAMPERED_COLUMNS))
+def test_a_change_to_any_column_names_that_event(chain, trigger_off, column):
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE notices_auditevent SET {TAMPERED_COLUMNS[column]} WHERE seq = 3")
+    report = AuditEvent.objects.verify_chain()
+    assert (report.bad_seq, report.problem) == (3, "its content does not match its hash: it was changed")
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_two_threads_recording_at_once_leave_a_chain_that_verifies(clerk):
+    barrier, errors = threading.Barrier(2), []
+
+    def record_many(name: str) -> None:
+        try:
+            barrier.wait()
+            for i in range(15):
+                AuditEvent.objects.record(clerk, f"{name}-{i}", None, {"i": i})
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record_many, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    report = AuditEvent.objects.verify_chain()
+    assert report.ok and report.count == 30
+    assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, 31))

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from notices import roles, signals
+from notices import issuing, roles, signals
 from notices.models import AuditEvent, Delivery, DeliveryEvent, Dispatch, DispatchStatus
 from recipients.models import Organization
 from tests.conftest import make_group, make_user
@@ -147,7 +147,7 @@ def test_the_audit_trail_cannot_be_changed_in_the_admin(client, sent):
 
 
 def test_the_register_notes_recall_and_replacement(client, sent, clerk, auditor):
-    sent.recall(clerk, "Sai đối tượng.")
+    issuing.recall(sent, clerk, "Sai đối tượng.")
     replacement = sent.start_replacement(clerk)
     Dispatch.objects.filter(pk=replacement.pk).update(status="issued", number=6, year=2026, series="regular",
                                                       issued_at=timezone.now())  # fmt: skip

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from notices import issuing
 from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchStatus, RecallNotice, RecallStatus
 from notices.models.workflow import WorkflowError
 from tests.conftest import make_group, wait_until
@@ -25,7 +26,7 @@ def sending(draft):
 
 
 def test_a_recall_emails_each_recipient_already_sent_it_and_stops_the_rest(sending, clerk, smtp_server, celery_worker):
-    assert sending.recall(clerk, "Văn bản ban hành sai thẩm quyền.") == 2
+    assert issuing.recall(sending, clerk, "Văn bản ban hành sai thẩm quyền.") == 2
     wait_until(lambda: RecallNotice.objects.filter(status=RecallStatus.SENT).count() == 2)
 
     assert sorted(rcpts[0] for _, rcpts in smtp_server.handler.envelopes) == [
@@ -43,12 +44,12 @@ def test_a_recall_emails_each_recipient_already_sent_it_and_stops_the_rest(sendi
 @pytest.mark.django_db
 def test_a_recall_needs_a_reason_and_happens_once(sending, clerk, django_capture_on_commit_callbacks):
     with pytest.raises(WorkflowError, match="reason"):
-        sending.recall(clerk, "")
+        issuing.recall(sending, clerk, "")
     with django_capture_on_commit_callbacks() as callbacks:
-        sending.recall(clerk, "Sai số liệu.")
+        issuing.recall(sending, clerk, "Sai số liệu.")
     assert len(callbacks) == 1
     with pytest.raises(WorkflowError, match="no longer applies"):
-        sending.recall(clerk, "Lần nữa.")
+        issuing.recall(sending, clerk, "Lần nữa.")
     assert RecallNotice.objects.count() == 2
 
 
@@ -58,7 +59,7 @@ def test_a_recall_notice_that_keeps_failing_is_marked_failed_and_audited(sending
 
     settings.SEND_RETRY_BASE_SECONDS = 0
     smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", *["451 4.7.1 Try later"] * 10)
-    sending.recall(clerk, "Sai số liệu.")
+    issuing.recall(sending, clerk, "Sai số liệu.")
     notice = RecallNotice.objects.get(address="office000@bhxh-hanoi.example.vn")
     recall.send_recall_notice.apply(args=[notice.pk])
     notice.refresh_from_db()

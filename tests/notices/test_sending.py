@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from django.utils import timezone
 
-from notices import acknowledgement, mail, sending, tasks
+from notices import acknowledgement, issuing, mail, sending, tasks
 from notices.models import Delivery, DeliveryEvent, DeliveryStatus, Dispatch, DispatchStatus, Urgency
 from notices.ratelimit import TokenBucket, client
 from recipients.models import Organization, OrganizationEmail, Suppression
@@ -23,7 +23,7 @@ def settled(dispatch: Dispatch) -> bool:
 
 def test_it_emails_each_of_fifty_organisations_separately_with_the_stored_pdf(draft, clerk, smtp_server, celery_worker):
     draft.groups.add(make_group(50))
-    approve(draft).issue(clerk)
+    issuing.issue(approve(draft), clerk)
     wait_until(lambda: settled(draft))
 
     assert len(smtp_server.messages) == 50
@@ -43,7 +43,7 @@ def test_a_refused_address_fails_with_the_servers_reason_and_a_451_is_retried(dr
     draft.groups.add(make_group(3))
     smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", "550 5.1.1 No such mailbox")
     smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "451 4.7.1 Greylisted, try later")
-    approve(draft).issue(clerk)
+    issuing.issue(approve(draft), clerk)
     wait_until(lambda: settled(draft))
 
     refused = Delivery.objects.get(address="office000@bhxh-hanoi.example.vn")
@@ -62,7 +62,7 @@ def test_a_secret_dispatch_is_registered_but_never_emailed(
     draft.save()
     draft.groups.add(make_group(2))
     with django_capture_on_commit_callbacks(execute=True):
-        approve(draft).issue(clerk)
+        issuing.issue(approve(draft), clerk)
     assert draft.number == 1 and draft.series == "secret"
     assert not Delivery.objects.exists() and smtp_server.messages == []
 

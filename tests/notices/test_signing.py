@@ -11,7 +11,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-from notices import signing
+from notices import issuing, signing
 from notices.models import RegisterCounter
 from notices.models.dispatch import DispatchError
 from tests.conftest import approve
@@ -85,7 +85,7 @@ def test_without_a_certificate_the_pdf_is_kept_unsigned(settings):
 def test_a_wrong_certificate_password_stops_issuing_and_loses_no_number(draft, clerk, settings, signing_certificate):
     settings.SIGNING_PKCS12_PASSWORD = "not-the-password"
     with pytest.raises(DispatchError, match="signing certificate"):
-        approve(draft).issue(clerk)
+        issuing.issue(approve(draft), clerk)
     draft.refresh_from_db()
     assert draft.status == "approved" and draft.number is None and not draft.pdf
     assert not RegisterCounter.objects.filter(last_number__gt=0).exists()

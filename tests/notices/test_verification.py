@@ -15,7 +15,7 @@ from pyhanko.sign import signers
 from weasyprint import HTML
 
 from notices import verification
-from notices.models import Dispatch, DispatchStatus
+from notices.models import Dispatch, DispatchStatus, codes
 from notices.signing import create_development_certificates
 from tests.conftest import make_group
 from tests.notices.conftest import PASSWORD, issue_as_number, open_pdf, stored_pdf
@@ -110,7 +110,7 @@ def test_codes_are_unguessable_and_typable(genuine):
     with open_pdf(stored_pdf(genuine)) as pdf:
         first_page = " ".join(pdf.pages[0].extract_text().split())
     assert f"Mã: {genuine.short_code}" in first_page and "127.0.0.1:8000/xac-thuc" in first_page
-    assert len({verification.new_verification_code() for _ in range(1000)}) == 1000
+    assert len({codes.new_verification_code() for _ in range(1000)}) == 1000
 
 
 def test_unknown_codes_are_rate_limited_by_address(client, genuine, settings):

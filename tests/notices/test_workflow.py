@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.contrib.messages import get_messages
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from notices import roles
-from notices.models import AuditEvent, Dispatch, DispatchStatus
+from notices import issuing, roles
+from notices.models import AuditEvent, Delivery, Dispatch, DispatchStatus, RegisterCounter
 from notices.models.workflow import WorkflowError
-from tests.conftest import make_group, make_user
+from recipients.models import RecipientGroup, Suppression, SuppressionReason
+from tests.conftest import make_group, make_user, with_recipient
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +30,12 @@ BEFORE = {"submit": "draft", "approve": "submitted", "return": "submitted", "iss
           "replace": "sent"}  # fmt: skip
 AFTER = {"submit": "submitted", "approve": "approved", "return": "draft", "issue": "issued", "recall": "recalled",
          "replace": "sent"}  # fmt: skip
+
+
+@pytest.fixture
+def draft(draft) -> Dispatch:
+    """The shared draft, addressed to one organisation (a dispatch to nobody cannot be submitted)."""
+    return with_recipient(draft)
 
 
 def actor_for(role: str):
@@ -53,9 +62,9 @@ def perform(dispatch: Dispatch, action: str, user):
     if action == "return":
         return dispatch.return_to_draft(user, "Sửa lại trích yếu.")
     if action == "issue":
-        return dispatch.issue(user)
+        return issuing.issue(dispatch, user)
     if action == "recall":
-        return dispatch.recall(user, "Ban hành nhầm.")
+        return issuing.recall(dispatch, user, "Ban hành nhầm.")
     return dispatch.start_replacement(user)
 
 
@@ -172,7 +181,7 @@ def test_a_stale_second_click_is_refused_by_the_conditional_update(draft, drafte
 
 def test_a_draft_cannot_be_issued_without_approval(draft, clerk):
     with pytest.raises(WorkflowError, match="Only an approved dispatch"):
-        draft.issue(clerk)
+        issuing.issue(draft, clerk)
     draft.refresh_from_db()
     assert draft.number is None and draft.status == DispatchStatus.DRAFT
 
@@ -180,7 +189,7 @@ def test_a_draft_cannot_be_issued_without_approval(draft, clerk):
 @pytest.fixture
 def issued(approved, clerk, django_capture_on_commit_callbacks):
     approved.groups.add(make_group(2))
-    approved.issue(clerk)
+    issuing.issue(approved, clerk)
     approved.refresh_from_db()
     return approved
 
@@ -263,3 +272,166 @@ def test_return_and_recall_first_ask_for_the_comment_or_reason(client, draft, dr
     draft.refresh_from_db()
     assert draft.status == DispatchStatus.DRAFT and draft.return_comment == "Thiếu căn cứ."
     assert client.get(reverse("admin:notices_dispatch_workflow", args=[draft.pk, "approve"])).status_code == 405
+
+
+# --- The checks a mutant could remove ------------------------------------------------------------------------
+def test_an_approver_cannot_return_a_dispatch_they_drafted(draft):
+    both = make_user("both", roles.DRAFTER)
+    both.groups.add(roles.ensure_roles()[roles.APPROVER])
+    Dispatch.objects.filter(pk=draft.pk).update(created_by=both, status=DispatchStatus.SUBMITTED)
+    draft.refresh_from_db()
+    with pytest.raises(WorkflowError, match="you drafted"):
+        draft.return_to_draft(both, "Tự trả lại.")
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.SUBMITTED and draft.return_comment == ""
+    assert AuditEvent.objects.for_object(draft).filter(action="refused:return", actor=both).exists()
+
+
+def test_another_drafter_cannot_submit_somebody_elses_draft(draft):
+    colleague = make_user("dongnghiep", roles.DRAFTER)
+    with pytest.raises(WorkflowError, match="Only the drafter"):
+        draft.submit(colleague)
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.DRAFT
+    assert AuditEvent.objects.for_object(draft).filter(action="refused:submit", actor=colleague).exists()
+
+
+# --- A dispatch to nobody -------------------------------------------------------------------------------------
+def test_a_dispatch_with_no_recipient_is_refused_at_submit_with_the_reason(draft, drafter):
+    draft.groups.clear()
+    with pytest.raises(WorkflowError, match="no recipient"):
+        draft.submit(drafter)
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.DRAFT
+    assert AuditEvent.objects.for_object(draft).filter(action="refused:submit").exists()
+
+
+def test_a_dispatch_with_no_recipient_is_refused_at_issue_and_uses_no_number(approved, clerk):
+    approved.groups.clear()
+    with pytest.raises(WorkflowError, match="no recipient"):
+        issuing.issue(approved, clerk)
+    approved.refresh_from_db()
+    assert approved.number is None and approved.status == DispatchStatus.APPROVED
+    assert not RegisterCounter.objects.exists()
+
+
+def test_a_dispatch_whose_groups_reach_no_address_is_refused_at_issue(approved, clerk):
+    approved.groups.set([RecipientGroup.objects.create(name="Nhóm rỗng")])
+    with pytest.raises(WorkflowError, match="no email address"):
+        issuing.issue(approved, clerk)
+    approved.refresh_from_db()
+    assert approved.number is None and not RegisterCounter.objects.exists()
+
+
+def test_the_issue_button_says_why_a_dispatch_with_no_recipient_is_refused(client, approved, clerk):
+    approved.groups.clear()
+    client.force_login(clerk)
+    response = client.post(reverse("admin:notices_dispatch_workflow", args=[approved.pk, "issue"]), follow=True)
+    assert "This dispatch has no recipient" in response.content.decode()
+    approved.refresh_from_db()
+    assert approved.number is None
+
+
+# --- The confirmation before "Issue and send" -----------------------------------------------------------------
+def test_issue_first_shows_the_number_the_reach_the_suppressed_and_the_empty_groups(client, approved, clerk):
+    RegisterCounter.objects.create(issuer=approved.issuer, year=timezone.localdate().year, series="regular",
+                                   last_number=2)  # fmt: skip
+    approved.groups.set([make_group(3, name="Quận"), RecipientGroup.objects.create(name="Nhóm chưa có địa chỉ")])
+    Suppression.objects.create(address="office001@bhxh-hanoi.example.vn", reason=SuppressionReason.HARD_BOUNCE)
+    client.force_login(clerk)
+    url = reverse("admin:notices_dispatch_workflow", args=[approved.pk, "issue"])
+    change_page = client.get(reverse("admin:notices_dispatch_change", args=[approved.pk])).content.decode()
+    assert f'href="{url}"' in change_page  # a link to the confirmation, not a button that issues at once
+
+    page = client.get(url)
+    text = " ".join(page.content.decode().split())
+    assert page.status_code == 200
+    assert '<strong class="next-notation">03/BHXH-QLT</strong>' in text
+    assert '<strong class="organization-count">3</strong> organisations' in text
+    assert '<strong class="address-count">3</strong> addresses' in text
+    assert '<strong class="suppressed-count">1</strong> address is on the suppression list' in text
+    assert "The group “Nhóm chưa có địa chỉ” reaches no email address today." in text
+    assert "The group “Quận”" not in text
+    approved.refresh_from_db()
+    assert approved.number is None and approved.status == DispatchStatus.APPROVED  # looking issues nothing
+
+
+def test_the_confirmation_of_a_dispatch_to_nobody_gives_the_reason_and_no_button(client, approved, clerk):
+    approved.groups.clear()
+    client.force_login(clerk)
+    page = client.get(reverse("admin:notices_dispatch_workflow", args=[approved.pk, "issue"])).content.decode()
+    assert "This dispatch has no recipient" in page and 'class="default"' not in page
+
+
+# --- Nobody sees an action they may not use -------------------------------------------------------------------
+def test_a_drafter_is_not_offered_the_bulk_issue_actions(client, draft, drafter, clerk):
+    client.force_login(drafter)
+    page = client.get(reverse("admin:notices_dispatch_changelist")).content.decode()
+    assert 'value="issue_and_send"' not in page and 'value="register_secret"' not in page
+    client.force_login(clerk)
+    page = client.get(reverse("admin:notices_dispatch_changelist")).content.decode()
+    assert 'value="issue_and_send"' in page and 'value="register_secret"' in page
+
+
+def test_nobody_is_offered_approve_or_return_on_their_own_dispatch(client, draft):
+    both = make_user("both", roles.DRAFTER)
+    both.groups.add(roles.ensure_roles()[roles.APPROVER])
+    Dispatch.objects.filter(pk=draft.pk).update(created_by=both, status=DispatchStatus.SUBMITTED)
+    client.force_login(both)
+    page = client.get(reverse("admin:notices_dispatch_change", args=[draft.pk])).content.decode()
+    for action in ("approve", "return"):
+        assert reverse("admin:notices_dispatch_workflow", args=[draft.pk, action]) not in page
+    other = make_user("pheduyet2", roles.APPROVER)
+    client.force_login(other)
+    page = client.get(reverse("admin:notices_dispatch_change", args=[draft.pk])).content.decode()
+    assert reverse("admin:notices_dispatch_workflow", args=[draft.pk, "approve"]) in page
+
+
+def test_another_drafter_is_not_offered_submit_on_somebody_elses_draft(client, draft):
+    colleague = make_user("dongnghiep", roles.DRAFTER)
+    client.force_login(colleague)
+    page = client.get(reverse("admin:notices_dispatch_change", args=[draft.pk])).content.decode()
+    assert reverse("admin:notices_dispatch_workflow", args=[draft.pk, "submit"]) not in page
+
+
+# --- Titles, names and the secret dispatch's words ------------------------------------------------------------
+def test_an_approved_dispatch_is_no_longer_titled_draft(approved):
+    assert str(approved) == f"Approved: {approved.subject}"
+    with translation.override("vi"):
+        assert str(approved).startswith("Đã phê duyệt: ") and "Dự thảo" not in str(approved)
+        submitted = Dispatch(subject="x", status=DispatchStatus.SUBMITTED)
+        assert str(submitted) == "Dự thảo: x"
+
+
+def test_the_dispatch_page_names_people_by_their_full_name(client, issued, clerk):
+    approver = make_user("pheduyet", roles.APPROVER)
+    approver.first_name, approver.last_name = "Trần Văn", "Duyệt"
+    approver.save()
+    clerk.first_name, clerk.last_name = "Lê Thị", "Văn"
+    clerk.save()
+    Dispatch.objects.filter(pk=issued.pk).update(approved_by=approver, approved_at=timezone.now())
+    client.force_login(clerk)
+    page = client.get(reverse("admin:notices_dispatch_change", args=[issued.pk])).content.decode()
+    assert "Trần Văn Duyệt" in page and "Lê Thị Văn" in page
+    assert ">pheduyet<" not in page and ">vanthu<" not in page
+
+
+def test_a_secret_dispatch_is_issued_by_a_button_that_says_it_is_not_emailed(
+    client, approved, clerk, django_capture_on_commit_callbacks
+):
+    Dispatch.objects.filter(pk=approved.pk).update(secrecy="mat")
+    client.force_login(clerk)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    page = client.get(reverse("admin:notices_dispatch_change", args=[approved.pk])).content.decode()
+    assert "Phát hành (không gửi email)" in page and "Phát hành và gửi" not in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = reverse("admin:notices_dispatch_workflow", args=[approved.pk, "issue"])
+    confirmation = client.get(url).content.decode()
+    assert "never emailed" in confirmation and "Issue and send" not in confirmation
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(url, follow=True)
+    approved.refresh_from_db()
+    assert (approved.series, approved.number) == ("secret", 1) and callbacks == []
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message == "Registered 01/BHXH-QLT in the secret series; it is not emailed."
+    assert not Delivery.objects.exists()

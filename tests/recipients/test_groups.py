@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from notices import issuing
 from recipients.models import Organization, OrganizationEmail, RecipientGroup
 from recipients.seed import seed_directory
 from tests.conftest import approve
@@ -91,7 +92,7 @@ def test_issuing_records_the_evaluated_groups_and_their_label_prints(draft, cler
     seed_directory()
     draft.groups.set(RecipientGroup.objects.filter(name__in=["UBND phường, xã", "Công an"]))
 
-    approve(draft).issue(clerk)
+    issuing.issue(approve(draft), clerk)
 
     draft.refresh_from_db()
     snapshot = draft.targets_snapshot

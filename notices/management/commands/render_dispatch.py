@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from notices import rendering
+from notices import issuing, rendering
 from notices.models import Appendix, Dispatch
 from notices.sample import sample_dispatch
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
     def sample_pdf(self) -> bytes:
         dispatch, appendices = sample_dispatch()
-        return dispatch.final_pdf(appendices)
+        return issuing.final_pdf(dispatch, appendices)
 
     def appendix_pdf(self, dispatch_id: int | None, position: int) -> bytes:
         if dispatch_id is None:

@@ -1,0 +1,61 @@
+"""Issuing and recalling a dispatch: the orchestration across the register, the document and the sending.
+
+`issue` checks the transition, takes the register number (the series counter stays row-locked until the
+transaction commits, so numbers are never skipped or repeated), renders and signs the PDF, stores it, writes the
+audit event and, once the transaction commits, queues the fan-out of an emailed dispatch. `recall` marks the
+dispatch recalled and queues the recall notices, in one transaction.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from config import sandbox
+from notices import recall as recall_notices
+from notices import rendering, sending, signing
+from notices.models import AuditEvent, Dispatch
+from notices.models.workflow import NO_LONGER_APPLIES, TRANSITIONS, WorkflowError
+
+
+def final_pdf(dispatch: Dispatch, appendices: list | None = None) -> bytes:
+    """Return the dispatch rendered in the Decree-30 layout and signed when a certificate is set."""
+    try:  # WeasyPrint runs in a limited child process (config/sandbox.py): a runaway costs the child only
+        pdf = sandbox.run("notices.rendering:render_html", rendering.dispatch_html(dispatch, appendices))
+    except sandbox.SandboxError as exc:
+        raise WorkflowError(_("The PDF could not be rendered: %(reason)s") % {"reason": exc}) from exc
+    return signing.sign_if_configured(pdf, reason=f"Phát hành văn bản số {dispatch.notation}")
+
+
+def issue(dispatch: Dispatch, user) -> Dispatch:
+    """Number, render, sign and store an approved dispatch, then queue its sending once the transaction commits.
+
+    Raise WorkflowError (the refusal audited) when the user or the dispatch's state does not allow it; a secret
+    dispatch is registered in its own series and never emailed.
+    """
+    dispatch.ensure_allowed(user, "issue")
+    with transaction.atomic():
+        locked = Dispatch.objects.select_for_update().get(pk=dispatch.pk)
+        if locked.status not in TRANSITIONS["issue"].sources:  # another clerk issued it meanwhile
+            raise WorkflowError(NO_LONGER_APPLIES % {"status": locked.get_status_display()})
+        dispatch.register(user)
+        dispatch.store_pdf(final_pdf(dispatch))
+        for appendix in dispatch.appendices.all():  # Decree 30: each separate appendix file is signed too
+            appendix.store_signed(signing.sign_appendix(appendix, dispatch))
+        dispatch.save()
+        details = {"notation": dispatch.notation, "pdf_sha256": dispatch.pdf_sha256}
+        AuditEvent.objects.record(user, "issue", dispatch, details)
+        if dispatch.is_emailed:
+            transaction.on_commit(lambda: sending.start(dispatch.pk))
+    return dispatch
+
+
+def recall(dispatch: Dispatch, user, reason: str) -> int:
+    """Recall an issued dispatch: stop what is still queued and notify every recipient already sent it.
+
+    Return the number of recall notices queued.
+    """
+    dispatch.ensure_allowed(user, "recall")  # a refusal is audited outside the transaction that would undo it
+    with transaction.atomic():
+        dispatch.recall(user, reason)
+        return recall_notices.queue_notices(dispatch)

@@ -1,0 +1,86 @@
+"""Issuing and recalling across the register, the document, the audit trail and the sending."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from notices import issuing
+from notices.models import AuditEvent, Delivery, DeliveryStatus, DispatchStatus, RecallNotice, RegisterCounter
+from notices.models.workflow import WorkflowError
+from tests.conftest import approve, make_group
+from tests.notices.conftest import stored_pdf
+
+pytestmark = pytest.mark.django_db
+
+
+def test_issue_numbers_renders_stores_audits_and_queues_the_sending_after_commit(
+    draft, clerk, django_capture_on_commit_callbacks
+):
+    draft.groups.add(make_group(2))
+    with django_capture_on_commit_callbacks() as callbacks:
+        issued = issuing.issue(approve(draft), clerk)
+    issued.refresh_from_db()
+    assert (issued.status, issued.number, issued.notation) == (DispatchStatus.ISSUED, 1, "01/BHXH-QLT")
+    assert issued.issued_by == clerk and issued.verification_code and issued.short_code
+    data = stored_pdf(issued)
+    assert data.startswith(b"%PDF") and hashlib.sha256(data).hexdigest() == issued.pdf_sha256
+    assert AuditEvent.objects.for_object(issued).filter(action="issue", actor=clerk).count() == 1
+    assert len(callbacks) == 1  # the fan-out, queued only once the transaction has committed
+
+
+def test_a_secret_dispatch_is_numbered_in_its_own_series_and_nothing_is_queued(
+    draft, clerk, django_capture_on_commit_callbacks
+):
+    draft.secrecy = "mat"
+    draft.save()
+    with django_capture_on_commit_callbacks() as callbacks:
+        issuing.issue(approve(draft), clerk)
+    assert (draft.series, draft.number) == ("secret", 1) and callbacks == []
+
+
+def test_a_refused_issue_is_audited_and_takes_no_number(draft, drafter):
+    with pytest.raises(WorkflowError, match="does not allow"):
+        issuing.issue(approve(draft), drafter)
+    draft.refresh_from_db()
+    assert draft.number is None and not RegisterCounter.objects.exists()
+    assert AuditEvent.objects.for_object(draft).filter(action="refused:issue", actor=drafter).exists()
+
+
+def test_a_stale_issue_after_another_clerk_issued_is_refused(draft, clerk, django_capture_on_commit_callbacks):
+    stale = approve(draft)
+    fresh = type(draft).objects.get(pk=draft.pk)
+    issuing.issue(fresh, clerk)
+    stale.status = DispatchStatus.APPROVED  # the page the second clerk still has open
+    with pytest.raises(WorkflowError, match="no longer applies"):
+        issuing.issue(stale, clerk)
+    assert RegisterCounter.objects.get().last_number == 1
+
+
+def test_recall_marks_the_dispatch_recalled_and_queues_a_notice_per_delivery_sent(
+    draft, clerk, django_capture_on_commit_callbacks
+):
+    draft.groups.add(make_group(2))
+    issuing.issue(approve(draft), clerk)
+    first, second = draft.target_organizations().order_by("pk")
+    Delivery.objects.create(dispatch=draft, organization=first, address="a@x.vn", status=DeliveryStatus.SENT,
+                            sent_at=draft.issued_at)  # fmt: skip
+    Delivery.objects.create(dispatch=draft, organization=second, address="b@x.vn", status=DeliveryStatus.QUEUED)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert issuing.recall(draft, clerk, "Sai đối tượng.") == 1
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.RECALLED and draft.recall_reason == "Sai đối tượng."
+    assert list(RecallNotice.objects.values_list("address", flat=True)) == ["a@x.vn"]
+    assert Delivery.objects.get(address="b@x.vn").status == DeliveryStatus.CANCELLED
+    assert len(callbacks) == 1
+
+
+def test_a_refused_recall_is_audited_and_changes_nothing(draft, clerk, drafter, django_capture_on_commit_callbacks):
+    draft.groups.add(make_group(1))
+    issuing.issue(approve(draft), clerk)
+    with pytest.raises(WorkflowError):
+        issuing.recall(draft, drafter, "Không có quyền.")
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.ISSUED
+    assert AuditEvent.objects.for_object(draft).filter(action="refused:recall", actor=drafter).exists()

@@ -1,0 +1,34 @@
+"""The five roles are groups holding the workflow permissions that Dispatch.Meta declares."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from notices import roles
+from notices.models import Dispatch
+from notices.models.workflow import TRANSITIONS, WORKFLOW_PERMISSIONS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_workflow_permissions_are_declared_on_the_model_and_exist_after_migrate():
+    assert Dispatch._meta.permissions == WORKFLOW_PERMISSIONS
+    stored = set(Permission.objects.filter(content_type__app_label="notices").values_list("codename", flat=True))
+    assert {codename for codename, _ in WORKFLOW_PERMISSIONS} <= stored
+
+
+def test_every_transition_needs_a_declared_permission():
+    declared = {codename for codename, _ in WORKFLOW_PERMISSIONS}
+    assert {transition.permission for transition in TRANSITIONS.values()} <= declared
+
+
+def test_the_migrated_roles_hold_their_workflow_permissions():
+    def codenames(role: str) -> set[str]:
+        return set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
+
+    assert {"submit_dispatch", "add_dispatch"} <= codenames(roles.DRAFTER)
+    assert "approve_dispatch" in codenames(roles.APPROVER) and "issue_dispatch" not in codenames(roles.APPROVER)
+    assert {"issue_dispatch", "recall_dispatch", "export_records"} <= codenames(roles.CLERK)
+    assert "export_records" in codenames(roles.AUDITOR) and "change_dispatch" not in codenames(roles.AUDITOR)
+    assert codenames(roles.ADMINISTRATOR) >= {codename for codename, _ in WORKFLOW_PERMISSIONS}
