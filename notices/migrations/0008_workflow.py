@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notices", "0007_merge_0003_delivery_engine_0006_merge_20261126_2245"),
+        ("notices", "0008_security_files"),
     ]
 
     operations = [
