@@ -9,6 +9,7 @@ from django.conf import settings
 
 from config import sandbox
 from config.sandbox import SandboxError
+from notices import issuing
 from notices.models import RegisterCounter
 from notices.models.dispatch import DispatchError
 from tests.conftest import approve
@@ -89,11 +90,10 @@ def test_a_target_must_be_named_module_colon_function():
         sandbox.run("tests.config.test_sandbox.add", 1, 2)
 
 
-def test_issuing_renders_in_the_sandbox_and_a_runaway_takes_no_number(draft, clerk, settings, monkeypatch):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
+def test_issuing_renders_in_the_sandbox_and_a_runaway_takes_no_number(draft, clerk, settings):
     settings.SANDBOX_TIMEOUT_SECONDS = 0.01  # no render finishes this fast: it is stopped like a runaway
     with pytest.raises(DispatchError, match="could not be rendered: The work took too long"):
-        approve(draft).issue(clerk)
+        issuing.issue(approve(draft), clerk)
     draft.refresh_from_db()
     assert draft.number is None and draft.status == "approved" and not draft.pdf
     assert not RegisterCounter.objects.filter(last_number__gt=0).exists()

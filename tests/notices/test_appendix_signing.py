@@ -108,11 +108,12 @@ def test_a_landscape_or_rotated_appendix_gets_its_stamp_at_the_top_right_as_read
 def test_the_signed_copy_is_stored_and_is_what_is_mailed(issued):
     original = appendix_pdf()
     appendix = attach(issued, original)
-    assert appendix.read_mailed() == original, "before issue, the upload"
+    uploaded = appendix.read()  # the upload as stored: rewritten without active content
+    assert appendix.read_mailed() == uploaded, "before issue, the upload"
     signed = signing.sign_appendix(appendix, issued)
     appendix.store_signed(signed)
     appendix.refresh_from_db()
-    assert appendix.read_mailed() == signed and appendix.read() == original
+    assert appendix.read_mailed() == signed and appendix.read() == uploaded
     assert appendix.signed_sha256 == hashlib.sha256(signed).hexdigest()
     stored = appendix.signed_file.name.rsplit("/", 1)[-1]
     assert len(stored) >= 24 and "BHXH" not in stored and not stored.startswith("pl"), "a random, unguessable name"
