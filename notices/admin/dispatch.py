@@ -2,15 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from notices.admin.deliveries import deliveries_url
 from notices.admin.document import DocumentAdminMixin
-from notices.admin.paging import CappedCountPaginator
-from notices.admin.readonly import ReadOnlyMixin
 from notices.admin.sending import SendingAdminMixin
 from notices.admin.workflow import WorkflowAdminMixin
 from notices.models import Delivery, Dispatch
@@ -62,7 +59,7 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
         counts = dispatch.deliveries.values("status").annotate(n=Count("pk")).order_by("status")
         if not counts:
             return "—"
-        url = reverse("admin:notices_delivery_changelist") + "?" + urlencode({"dispatch__id__exact": dispatch.pk})
+        url = deliveries_url(dispatch__id__exact=dispatch.pk)
         labels = dict(Delivery._meta.get_field("status").choices)
         rows = format_html_join("", "<li>{}: <strong>{}</strong></li>", ((labels[c["status"]], c["n"]) for c in counts))
         return format_html(
@@ -82,15 +79,3 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
                 self.message_user(request, f"{dispatch}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, success_message % {"notation": dispatch.notation})
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["address", "organization_name", "dispatch", "status", "attempts", "sent_at", "last_error"]
-    list_filter = ["status"]
-    search_fields = ["=address", "organization_name"]
-    list_select_related = ["dispatch__issuer", "dispatch__drafting_unit"]
-    show_full_result_count = False
-    paginator = CappedCountPaginator  # a million rows: never counted in full
-    ordering = ["-id"]  # index-backed; ordering by dispatch would sort every row
-    readonly_fields = [f.name for f in Delivery._meta.fields]
