@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from django.contrib import admin
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,8 +23,9 @@ from notices import people
 from notices.admin import labels
 from notices.admin.deliveries import deliveries_url
 from notices.admin.paging import ExactChangeList
-from notices.admin.records import ReadOnlyAdmin, short_time
+from notices.admin.records import FoldedSearchMixin, ReadOnlyAdmin, short_time
 from notices.models import AuditEvent, Delivery, Dispatch, DispatchStatus, OutgoingRegister, RecallNotice
+from notices.models.search import folded_contains
 from notices.models.workflow import FROZEN_STATUSES
 
 
@@ -64,7 +65,7 @@ class RegisterChangeList(ExactChangeList):
 
 
 @admin.register(OutgoingRegister)
-class OutgoingRegisterAdmin(ReadOnlyAdmin):
+class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
     """The outgoing register (sổ đăng ký văn bản đi) with the Decree's columns."""
 
     export_name = "so-dang-ky-van-ban-di"
@@ -75,6 +76,7 @@ class OutgoingRegisterAdmin(ReadOnlyAdmin):
     ]  # fmt: skip
     list_filter = [("issued_at", admin.DateFieldListFilter), "status", "urgency", "drafting_unit", "series"]
     search_fields = ["subject"]
+    folded_search_fields = ["subject"]
     list_select_related = ["issuer", "drafting_unit", "signer"]
     ordering = ["-issued_at", "-id"]
     readonly_fields = ["audit_trail"]
@@ -228,8 +230,17 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = [("at", admin.DateFieldListFilter), ActionFilter, ObjectTypeFilter]
     list_select_related = ["actor"]
     search_fields = ["=actor_name", "=object_id", "object_repr"]
+    search_help_text = _("A user name or an object id (exactly), or words of the object's name.")
     ordering = ["-seq"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        exact = queryset.filter(Q(actor_name=term) | Q(object_id=term)).values("pk")
+        named = folded_contains(queryset, ["object_repr"], term).values("pk")
+        return queryset.filter(Q(pk__in=exact) | Q(pk__in=named)), False
 
     @admin.display(description=_("time"), ordering="seq")
     def at_col(self, event: AuditEvent) -> str:

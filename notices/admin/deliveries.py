@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from notices.admin import labels
 from notices.admin.records import ReadOnlyAdmin, short_time
 from notices.models import Delivery, Dispatch, DraftingUnit, RecallNotice, SendRecord
+from notices.models.search import folded_contains
 from recipients.models import Organization
 
 
@@ -126,8 +127,8 @@ class SendRecordAdmin(ReadOnlyAdmin):
             ids = Dispatch.objects.filter(number=int(number.group(1))).values_list("pk", flat=True)
             return queryset.filter(dispatch_id__in=list(ids)), False
         # Both small tables are searched first, so the million deliveries are only read through their indexes.
-        dispatches = Dispatch.objects.filter(subject__icontains=term).order_by().values_list("pk", flat=True)
-        organisations = Organization.objects.filter(Q(name__icontains=term) | Q(short_name__icontains=term))
+        dispatches = folded_contains(Dispatch.objects.all(), ["subject"], term).order_by().values_list("pk", flat=True)
+        organisations = folded_contains(Organization.objects.all(), ["name", "short_name"], term)
         matched = Q(dispatch_id__in=list(dispatches[:1000])) | Q(
             organization_id__in=list(organisations.order_by().values_list("pk", flat=True)[:1000])
         )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notices.admin.deliveries import deliveries_url
 from notices.admin.document import DocumentAdminMixin
+from notices.admin.records import FoldedSearchMixin
 from notices.admin.sending import SendingAdminMixin
 from notices.admin.workflow import WorkflowAdminMixin
 from notices.models import Delivery, Dispatch
@@ -16,10 +17,11 @@ from notices.sanitizing import sanitize_body
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, admin.ModelAdmin):
+class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     list_display = ["__str__", "status", "urgency", "drafting_unit", "issued_at", "created_at"]
     list_filter = ["status", "urgency", "secrecy", "drafting_unit"]
     search_fields = ["subject"]
+    folded_search_fields = ["subject"]  # "ba dinh" finds "Ba Đình"
     autocomplete_fields = ["groups", "organizations"]
     actions = ["issue_and_send"]
     readonly_fields = [

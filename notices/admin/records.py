@@ -10,6 +10,7 @@ from django.utils.timezone import localtime
 from notices import audit, exports
 from notices.admin.paging import ExactChangeList, KeysFirstPaginator
 from notices.admin.readonly import ReadOnlyMixin
+from notices.models.search import folded_contains
 from notices.models.workflow import has_role_permission
 
 
@@ -56,3 +57,14 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def export_rows(self, queryset):
         raise NotImplementedError
+
+
+class FoldedSearchMixin:
+    """Search `folded_search_fields` ignoring accents and case: "ba dinh" finds "Ba Đình"."""
+
+    folded_search_fields: list[str] = []
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return folded_contains(queryset, self.folded_search_fields, search_term), False

@@ -268,3 +268,22 @@ def test_the_greeting_names_the_user_in_vietnamese_order(client, auditor):
     auditor.first_name = auditor.last_name = ""
     auditor.save()
     assert '<strong class="user-full-name">kiemtoan</strong>' in client.get("/admin/").content.decode()
+
+
+def test_every_auditor_list_and_the_dispatches_are_searched_without_accents(client, sent, auditor):
+    from notices import audit
+
+    org = Organization.objects.create(name="Công an phường Ba Đình", kind="police", level="commune")
+    Delivery.objects.create(dispatch=sent, organization=org, organization_name=org.name, address="ca@badinh.vn")
+    Dispatch.objects.filter(pk=sent.pk).update(subject="Đôn đốc thu nợ quận Hoàn Kiếm")
+    audit.record(auditor, "export", org)
+    client.force_login(auditor)
+    history = client.get(reverse("admin:notices_sendrecord_changelist"), {"q": "ba dinh"}).content.decode()
+    assert "ca@badinh.vn" in history and "office000@" not in history
+    assert (
+        "05/BHXH-QLT"
+        in client.get(reverse("admin:notices_outgoingregister_changelist"), {"q": "hoan kiem"}).content.decode()
+    )
+    assert "05/BHXH-QLT" in client.get(reverse("admin:notices_dispatch_changelist"), {"q": "DON DOC"}).content.decode()
+    trail = client.get(reverse("admin:notices_auditevent_changelist"), {"q": "phuong ba dinh"}).content.decode()
+    assert "Công an phường Ba Đình" in trail and "Exported a list" in trail
