@@ -6,6 +6,7 @@ import logging
 import zipfile
 
 import mammoth
+from django.utils.translation import gettext_lazy as _
 
 from notices.sanitizing import sanitize_body
 
@@ -28,18 +29,18 @@ class DocxImportError(ValueError):
 def docx_to_html(upload) -> str:
     """Return the sanitised HTML of a .docx upload's body (paragraphs, emphasis, lists, tables)."""
     if upload.size > MAX_DOCX_BYTES:
-        raise DocxImportError("The Word file is larger than 10 MB.")
+        raise DocxImportError(_("The Word file is larger than 10 MB."))
     upload.seek(0)
     if not zipfile.is_zipfile(upload):
-        raise DocxImportError("The file is not a Word document (.docx).")
+        raise DocxImportError(_("The file is not a Word document (.docx)."))
     upload.seek(0)
     try:
         result = mammoth.convert_to_html(upload, style_map=STYLE_MAP, ignore_empty_paragraphs=True)
     except (KeyError, ValueError, zipfile.BadZipFile, OSError) as exc:
-        raise DocxImportError("The Word document could not be read.") from exc
+        raise DocxImportError(_("The Word document could not be read.")) from exc
     for message in result.messages:
         log.info("docx import: %s", message)
     html = sanitize_body(result.value)
     if not html:
-        raise DocxImportError("The Word document has no text.")
+        raise DocxImportError(_("The Word document has no text."))
     return html

@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polib
 import pytest
+from django.conf import settings
 from django.utils import translation
 
 from notices.models import DispatchStatus
@@ -47,3 +55,43 @@ def test_the_language_switch_in_the_admin_changes_to_english_and_back(client, vi
     assert "Official dispatches — Hà Nội social security" in client.get("/admin/").content.decode()
     client.post("/i18n/setlang/", {"language": "vi", "next": "/admin/"})
     assert "Hệ thống công văn" in client.get("/admin/").content.decode()
+
+
+CATALOGUE = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
+SOURCES = ["manage.py", "config", "notices", "recipients", "templates"]
+
+
+def missing_translations(catalogue: polib.POFile) -> list[str]:
+    """Return "msgid  (file:line, ...)" for each live entry that is untranslated or fuzzy."""
+    missing = []
+    for entry in catalogue:
+        if entry.obsolete:
+            continue
+        translated = all(entry.msgstr_plural.values()) if entry.msgid_plural else bool(entry.msgstr)
+        if not translated or entry.fuzzy:
+            places = ", ".join(f"{path}:{line}" for path, line in entry.occurrences[:3])
+            missing.append(f"{entry.msgid!r}  ({places or 'no source'})")
+    return missing
+
+
+def test_every_message_in_the_catalogue_has_a_vietnamese_translation():
+    missing = missing_translations(polib.pofile(str(CATALOGUE)))
+    assert not missing, "Untranslated or fuzzy in django.po:\n" + "\n".join(missing)
+
+
+def test_every_translatable_string_in_our_code_is_in_the_catalogue(tmp_path):
+    """Run makemessages over a copy of the sources (never the real catalogue) and find what it had to add."""
+    for name in SOURCES:
+        source = Path(settings.BASE_DIR) / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "migrations"))
+        else:
+            shutil.copy(source, tmp_path / name)
+    shutil.copytree(CATALOGUE.parent.parent.parent, tmp_path / "locale")
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "vi", "--no-obsolete", "-v0"],
+        cwd=tmp_path, check=True, capture_output=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(tmp_path)},
+    )  # fmt: skip
+    missing = missing_translations(polib.pofile(str(tmp_path / "locale" / "vi" / "LC_MESSAGES" / "django.po")))
+    assert not missing, "In the code but not translated in django.po (append them at its end):\n" + "\n".join(missing)
