@@ -97,10 +97,12 @@ class SendRecordAdmin(ReadOnlyAdmin):
     ordering = ["-id"]  # index-backed; ordering by dispatch would sort every row
     search_help_text = _("Number (e.g. 05/BHXH-QLT), subject, organisation, or an exact email address.")
     search_fields = ["address"]  # the real search is get_search_results
-    readonly_fields = ["timeline", *(f.name for f in Delivery._meta.fields)]
+    # The stored columns as they are, the dispatch by its notation (its foreign key has no translated name).
+    stored_fields = ["dispatch_col" if f.name == "dispatch" else f.name for f in Delivery._meta.fields]
+    readonly_fields = ["timeline", *stored_fields]
     fieldsets = [
         (None, {"fields": ["timeline"]}),
-        (_("Stored record"), {"fields": [f.name for f in Delivery._meta.fields], "classes": ["collapse"]}),
+        (_("Stored record"), {"fields": stored_fields, "classes": ["collapse"]}),
     ]
 
     def get_urls(self):
