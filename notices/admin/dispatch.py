@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from notices import people
 from notices.admin.deliveries import deliveries_url
 from notices.admin.document import DocumentAdminMixin
 from notices.admin.records import FoldedSearchMixin
@@ -25,13 +26,13 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, F
     autocomplete_fields = ["groups", "organizations"]
     actions = ["issue_and_send"]
     readonly_fields = [
-        "status", "notation_display", "issued_at", "issued_by", "pdf", "pdf_sha256", "delivery_summary", "body_display",
+        "status", "notation_display", "issued_at", "issued_by_name", "pdf", "pdf_sha256", "delivery_summary", "body_display",
     ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["issuer", "drafting_unit", "signer", "subject", "urgency", "secrecy"]}),
         (_("Recipients"), {"fields": ["groups", "organizations", "addressees", "extra_distribution"]}),
         (_("Content"), {"fields": ["body"]}),
-        (_("Register"), {"fields": ["status", "notation_display", "issued_at", "issued_by", "pdf", "pdf_sha256"]}),
+        (_("Register"), {"fields": ["status", "notation_display", "issued_at", "issued_by_name", "pdf", "pdf_sha256"]}),
         (_("Deliveries"), {"fields": ["delivery_summary"]}),
     ]
 
@@ -51,6 +52,10 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, F
     @admin.display(description=_("body"))
     def body_display(self, dispatch: Dispatch) -> str:
         return mark_safe(sanitize_body(dispatch.body))  # noqa: S308  (sanitised to the allow-list again here)
+
+    @admin.display(description=_("issued by"))
+    def issued_by_name(self, dispatch: Dispatch) -> str:
+        return people.full_name(dispatch.issued_by) or "—"
 
     @admin.display(description=_("number / notation"))
     def notation_display(self, dispatch: Dispatch) -> str:

@@ -13,7 +13,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from notices import audit
+from notices import audit, people
 from notices.admin.paging import CappedCountPaginator
 from notices.models import Dispatch
 from notices.models.workflow import RECALLABLE_STATUSES, WorkflowError, has_role_permission
@@ -32,7 +32,7 @@ WORKFLOW_ACTIONS = {
 class WorkflowAdminMixin:
     """Add the workflow transitions to DispatchAdmin; every one of them goes through a model method."""
 
-    workflow_fields = ["submitted_at", "approved_by", "approved_at", "return_comment", "recall_display"]
+    workflow_fields = ["submitted_at", "approved_by_name", "approved_at", "return_comment", "recall_display"]
     # The dispatch list stays fast with years of dispatches: no N+1 for the notation, no full count.
     list_select_related = ["issuer", "drafting_unit"]
     paginator = CappedCountPaginator
@@ -58,6 +58,10 @@ class WorkflowAdminMixin:
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), *self.workflow_fields]
+
+    @admin.display(description=_("approved by"))
+    def approved_by_name(self, dispatch: Dispatch) -> str:
+        return people.full_name(dispatch.approved_by) or "—"
 
     @admin.display(description=_("recall / replacement"))
     def recall_display(self, dispatch: Dispatch) -> str:

@@ -287,3 +287,13 @@ def test_every_auditor_list_and_the_dispatches_are_searched_without_accents(clie
     assert "05/BHXH-QLT" in client.get(reverse("admin:notices_dispatch_changelist"), {"q": "DON DOC"}).content.decode()
     trail = client.get(reverse("admin:notices_auditevent_changelist"), {"q": "phuong ba dinh"}).content.decode()
     assert "Công an phường Ba Đình" in trail and "Exported a list" in trail
+
+
+def test_the_dispatch_page_names_its_approver_and_issuer_in_full(client, sent, approver, clerk, auditor):
+    approver.first_name, approver.last_name = "Duyệt", "Trần Văn"
+    approver.save()
+    Dispatch.objects.filter(pk=sent.pk).update(approved_by=approver, issued_by=clerk)  # clerk has no name: user name
+    client.force_login(auditor)
+    page = client.get(reverse("admin:notices_dispatch_change", args=[sent.pk])).content.decode()
+    assert '<div class="readonly">Trần Văn Duyệt</div>' in page and '<div class="readonly">vanthu</div>' in page
+    assert ">pheduyet<" not in page
