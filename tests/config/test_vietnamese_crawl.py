@@ -170,6 +170,7 @@ def lockout_page(browser, live_server, settings) -> list[str]:
     return english_in(text)
 
 
+@pytest.mark.timeout(900)  # some 300 pages in a real browser, on a shared machine
 def test_no_admin_page_shows_english_to_any_role(browser, live_server, vietnamese, records, settings):
     for username, role in ROLES.items():
         if username not in {"soanthao"}:
