@@ -156,6 +156,9 @@ def pages() -> dict[str, str]:
         "register_entry_history": f"{reg}{dispatch.pk}/change/",
         "send_history": hist,
         "send_history_page_40": f"{hist}?p=40",
+        "send_history_page_10000": f"{hist}?p=10000",
+        "send_history_last_page": f"{hist}?p=20000",
+        "send_history_beyond_last_page": f"{hist}?p=99999",
         "send_history_status_bounced": f"{hist}?status__exact=bounced",
         "send_history_kind_police": f"{hist}?kind=police",
         "send_history_unit": f"{hist}?unit={unit.pk}",
@@ -166,14 +169,16 @@ def pages() -> dict[str, str]:
         "send_history_search_number": f"{hist}?q={dispatch.number:02d}/BHXH",
         "send_history_search_subject": f"{hist}?q=nhiệm vụ số 77",
         "send_history_search_organisation": f"{hist}?q=Đơn vị nhận số 1234",
+        "send_history_search_without_accents": f"{hist}?q=don vi nhan so 1234",
         "per_dispatch": f"{hist}?dispatch__id__exact={dispatch.pk}",
         "per_organisation": f"{hist}?organization__id__exact={organisation.pk}",
         "per_delivery_timeline": f"{hist}{delivery.pk}/change/",
         "audit_trail": trail,
-        "audit_trail_filter_action": f"{trail}?action__exact=export",
+        "audit_trail_filter_action": f"{trail}?action=export",
+        "audit_trail_search_without_accents": f"{trail}?q=nhiem vu",
         "dispatch_list": "/admin/notices/dispatch/",
-        "delivery_list": "/admin/notices/delivery/",
-        "delivery_list_status": "/admin/notices/delivery/?status__exact=failed",
+        "dispatch_list_search_without_accents": "/admin/notices/dispatch/?q=nhiem vu so 77",
+        "send_history_status_failed": f"{hist}?status__exact=failed",  # the former second delivery screen's filter
     }
 
 

@@ -218,6 +218,7 @@ AXES_FAILURE_LIMITS = [
 ]
 AXES_HANDLER = "notices.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"  # the admin's look, in the user's language
 
 LOGGING = {
     "version": 1,

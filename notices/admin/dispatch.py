@@ -4,15 +4,15 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from notices import people
+from notices.admin.deliveries import deliveries_url
 from notices.admin.document import DocumentAdminMixin
-from notices.admin.paging import CappedCountPaginator
-from notices.admin.readonly import ReadOnlyMixin
+from notices.admin.records import FoldedSearchMixin
 from notices.admin.sending import SendingAdminMixin
-from notices.admin.workflow import WorkflowAdminMixin, issued_message, person_name
+from notices.admin.workflow import WorkflowAdminMixin, issued_message
 from notices.issuing import issue
 from notices.models import Delivery, Dispatch
 from notices.models.workflow import WorkflowError
@@ -20,10 +20,11 @@ from notices.sanitizing import sanitize_body
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, admin.ModelAdmin):
+class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     list_display = ["__str__", "status", "urgency", "drafting_unit", "issued_at", "created_at"]
     list_filter = ["status", "urgency", "secrecy", "drafting_unit"]
     search_fields = ["subject"]
+    folded_search_fields = ["subject"]  # "ba dinh" finds "Ba Đình"
     autocomplete_fields = ["groups", "organizations"]
     actions = ["issue_and_send", "register_secret"]
     readonly_fields = [
@@ -64,20 +65,20 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
             return "—"
         return format_html('<a href="{}">{}</a>', reverse("files:dispatch_pdf", args=[dispatch.pk]), _("Download"))
 
+    @admin.display(description=_("issued by"))
+    def issued_by_name(self, dispatch: Dispatch) -> str:
+        return people.full_name(dispatch.issued_by) or "—"
+
     @admin.display(description=_("number / notation"))
     def notation_display(self, dispatch: Dispatch) -> str:
         return dispatch.notation or "—"
-
-    @admin.display(description=_("issued by"))
-    def issued_by_name(self, dispatch: Dispatch) -> str:
-        return person_name(dispatch.issued_by) if dispatch.issued_by_id else "—"
 
     @admin.display(description=_("deliveries by status"))
     def delivery_summary(self, dispatch: Dispatch) -> str:
         counts = dispatch.deliveries.values("status").annotate(n=Count("pk")).order_by("status")
         if not counts:
             return "—"
-        url = reverse("admin:notices_delivery_changelist") + "?" + urlencode({"dispatch__id__exact": dispatch.pk})
+        url = deliveries_url(dispatch__id__exact=dispatch.pk)
         labels = dict(Delivery._meta.get_field("status").choices)
         rows = format_html_join("", "<li>{}: <strong>{}</strong></li>", ((labels[c["status"]], c["n"]) for c in counts))
         return format_html(
@@ -120,15 +121,3 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, a
             self.message_user(request, f"{dispatch}: {exc}", messages.ERROR)
         else:
             self.message_user(request, issued_message(dispatch))
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["address", "organization_name", "dispatch", "status", "attempts", "sent_at", "last_error"]
-    list_filter = ["status"]
-    search_fields = ["=address", "organization_name"]
-    list_select_related = ["dispatch__issuer", "dispatch__drafting_unit"]
-    show_full_result_count = False
-    paginator = CappedCountPaginator  # a million rows: never counted in full
-    ordering = ["-id"]  # index-backed; ordering by dispatch would sort every row
-    readonly_fields = [f.name for f in Delivery._meta.fields]

@@ -45,6 +45,12 @@ class AppendixInline(admin.TabularInline):
     fields = ["position", "title", "file"]
     verbose_name = _("appendix (PDF)")
     formfield_overrides = {models.FileField: {"widget": ProtectedFileWidget}}
+    verbose_name_plural = _("appendices (PDF)")
+
+
+def imported_body_key(pk: int) -> str:
+    """Return the session key under which a Word import waits for the change form."""
+    return f"notices:docx-import:{pk}"  # `pk` as in the URL: an int or its text give one key
 
 
 class DocxImportForm(forms.Form):
@@ -70,6 +76,19 @@ class DocumentAdminMixin:
             path("<int:pk>/import-docx/", view(self.import_docx_view), name="notices_dispatch_import_docx"),
             *super().get_urls(),
         ]
+
+    def get_object(self, request, object_id, from_field=None):
+        """Return the dispatch; on the change form after a Word import, with the imported body (not yet saved)."""
+        dispatch = super().get_object(request, object_id, from_field)
+        if dispatch is not None and request.method == "GET" and request.resolver_match.url_name.endswith("_change"):
+            dispatch.body = request.session.get(imported_body_key(dispatch.pk), dispatch.body)
+        return dispatch
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET":
+            request.session.pop(imported_body_key(object_id), None)  # the editor has it now: shown once
+        return response
 
     # --- Draft preview and Word import ---------------------------------------------------------------
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -103,8 +122,12 @@ class DocumentAdminMixin:
             except DocxImportError as exc:
                 form.add_error("file", _t(str(exc)))
             else:
-                dispatch.save(update_fields=["body", "updated_at"])
-                messages.success(request, _t("The body was imported from the Word document. Check it, then save."))
+                # Nothing is saved here: the change form opens with this body in the editor (get_object).
+                request.session[imported_body_key(pk)] = dispatch.body
+                messages.warning(
+                    request,
+                    _t("The body of the Word document is in the editor. Nothing is saved yet: check it, then save."),
+                )
                 return redirect("admin:notices_dispatch_change", pk)
         context = {
             **self.admin_site.each_context(request),

@@ -13,17 +13,10 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from notices import issuing
+from notices import issuing, people
 from notices.admin.paging import CappedCountPaginator
 from notices.models import AuditEvent, Dispatch
 from notices.models.workflow import TRANSITIONS, WorkflowError
-
-
-def person_name(user) -> str:
-    """Return how a person is shown: their full name ("Trần Văn Duyệt"), else their user name."""
-    if user is None:
-        return "—"
-    return user.get_full_name() or user.get_username()
 
 
 def issued_message(dispatch: Dispatch) -> str:
@@ -65,7 +58,7 @@ class WorkflowAdminMixin:
 
     @admin.display(description=_("approved by"))
     def approved_by_name(self, dispatch: Dispatch) -> str:
-        return person_name(dispatch.approved_by) if dispatch.approved_by_id else "—"
+        return people.full_name(dispatch.approved_by) or "—"
 
     @admin.display(description=_("recall / replacement"))
     def recall_display(self, dispatch: Dispatch) -> str:

@@ -46,14 +46,21 @@ def test_the_preview_is_a_watermarked_pdf_that_changes_nothing(client, drafter, 
     assert draft.number is None and not draft.pdf and draft.status == "draft"
 
 
-def test_word_import_replaces_the_draft_body_with_sanitised_html(client, drafter, draft):
+def test_word_import_puts_the_sanitised_body_in_the_editor_unsaved(client, drafter, draft):
     client.force_login(drafter)
+    before = draft.body
     url = reverse("admin:notices_dispatch_import_docx", args=[draft.pk])
-    response = client.post(url, {"file": word_file(build_body)})
-    assert response.status_code == 302
+    response = client.post(url, {"file": word_file(build_body)}, follow=True)
+    editor = response.context["adminform"].form.initial["body"]
+    assert editor.startswith("<p>Bảo hiểm xã hội thành phố Hà Nội đề nghị:</p>")
+    assert "<ul><li>Rà soát đơn vị nợ đóng;</li>" in editor
+    assert "Nothing is saved yet" in response.content.decode()
     draft.refresh_from_db()
-    assert draft.body.startswith("<p>Bảo hiểm xã hội thành phố Hà Nội đề nghị:</p>")
-    assert "<ul><li>Rà soát đơn vị nợ đóng;</li>" in draft.body
+    assert draft.body == before  # saved only when the user saves the form
+    assert (
+        client.get(reverse("admin:notices_dispatch_change", args=[draft.pk])).context["adminform"].form.initial["body"]
+        == before
+    )  # shown once
 
 
 def test_a_bad_word_file_is_reported_and_the_body_is_kept(client, drafter, draft):

@@ -49,8 +49,9 @@ def test_the_register_shows_the_decree_columns(client, sent, auditor):
     assert "05/BHXH-QLT" in page and "VT, QLT" in page and "Nguyễn Văn Minh" in page
     rows = read_csv(client.get(reverse("admin:notices_outgoingregister_export", args=["csv"])))
     header, row = rows[0], rows[1]
-    assert len(rows) == 2 and len(header) == 10
+    assert len(rows) == 2 and len(header) == 11
     assert row[0] == "05/BHXH-QLT" and row[6] == "3" and row[8] == "1"  # copies, acknowledged
+    assert header[10] == "SHA-256 of the PDF sent" and row[10] == "ab" * 32
 
 
 def test_exports_escape_formulas_and_are_audited(client, sent, auditor):
@@ -111,7 +112,9 @@ def test_the_register_entry_shows_the_dispatch_history(client, sent, drafter, ap
     audit.record(approver, "approve", sent)
     client.force_login(auditor)
     page = client.get(reverse("admin:notices_outgoingregister_change", args=[sent.pk])).content.decode()
-    assert "audit-submit" in page and "audit-approve" in page and "pheduyet" in page
+    assert "audit-submit" in page and "audit-approve" in page
+    assert "<td>Submitted for approval</td>" in page and "<td>Approved</td>" in page  # labels, not codes
+    assert ">submit<" not in page and ">approve<" not in page
 
 
 def test_admin_changes_to_any_model_are_audited(client, issuer):
@@ -166,3 +169,134 @@ def test_the_auditor_reads_every_model_and_changes_none(auditor):
         f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.filter(codename__startswith="view_")
     } <= perms
     assert not [p for p in perms if p.split(".")[1].startswith(("add_", "change_", "delete_"))]
+
+
+def many_deliveries(dispatch: Dispatch, count: int) -> None:
+    Delivery.objects.bulk_create(
+        Delivery(dispatch=dispatch, organization_name=f"Đơn vị {i}", address=f"u{i:05d}@example.vn", status="sent")
+        for i in range(count)
+    )
+
+
+def test_the_send_history_counts_exactly_and_reaches_every_page(client, sent, auditor):
+    many_deliveries(sent, 2_100)  # past the old cap of 2,000 (+ the fixture's 3)
+    client.force_login(auditor)
+    url = reverse("admin:notices_sendrecord_changelist")
+    page = client.get(url).content.decode()
+    assert "2103 results" in page and "2001" not in page
+    last = client.get(url, {"p": 43})  # 2,103 rows at 50 a page: page 43 holds the 3 oldest
+    assert last.status_code == 200
+    assert last.content.decode().count("@bhxh-hanoi.example.vn</") == 3
+    for number in (2, 22, 42):  # read from the front, the middle and the back of the ordering
+        page = client.get(url, {"p": number}).content.decode()
+        expected = list(Delivery.objects.order_by("-id").values_list("address", flat=True)[(number - 1) * 50 :][:50])
+        assert sorted(expected, key=page.index) == expected and len(expected) == 50, number
+
+
+def test_a_page_beyond_the_last_shows_the_last_page_and_says_so(client, sent, auditor):
+    many_deliveries(sent, 100)
+    client.force_login(auditor)
+    response = client.get(reverse("admin:notices_sendrecord_changelist"), {"p": 60})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Page 60 does not exist: the list has 3 pages. This is the last one." in page
+    assert "office000@bhxh-hanoi.example.vn" in page  # the oldest rows: the last page, not page 1
+    assert "u00099@example.vn" not in page
+
+
+def test_the_audit_trail_pages_beyond_the_last_also_say_so(client, sent, auditor):
+    client.force_login(auditor)
+    page = client.get(reverse("admin:notices_auditevent_changelist"), {"p": 7}).content.decode()
+    assert "Page 7 does not exist: the list has 1 pages." in page
+
+
+def test_there_is_one_delivery_screen(client, sent, auditor):
+    from django.contrib import admin
+
+    from notices.models import SendRecord
+
+    registered = [model for model in admin.site._registry if model._meta.concrete_model is Delivery]
+    assert registered == [SendRecord]
+    client.force_login(auditor)
+    summary = client.get(reverse("admin:notices_dispatch_change", args=[sent.pk])).content.decode()
+    assert reverse("admin:notices_sendrecord_changelist") + f"?dispatch__id__exact={sent.pk}" in summary
+
+
+def test_the_send_history_export_has_each_recipients_pdf_hash_and_a_formatted_sheet(client, sent, auditor):
+    client.force_login(auditor)
+    rows = read_csv(client.get(reverse("admin:notices_sendrecord_export", args=["csv"])))
+    column = rows[0].index("SHA-256 of the PDF received")
+    assert {row[column] for row in rows[1:]} == {"ab" * 32}
+    response = client.get(reverse("admin:notices_sendrecord_export", args=["xlsx"]))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.bold for cell in sheet[1]) and not sheet.cell(row=2, column=1).font.bold
+    widths = {letter: dim.width for letter, dim in sheet.column_dimensions.items()}
+    assert widths["D"] >= len("office000@bhxh-hanoi.example.vn") and widths["J"] == 60  # 64 hex digits, capped
+
+
+def test_the_audit_trail_shows_labels_and_full_names(client, sent, approver, auditor):
+    from notices import audit
+
+    approver.first_name, approver.last_name = "Duyệt", "Trần Văn"
+    approver.save()
+    audit.record(approver, "approve", sent)
+    audit.record(approver, "sending:pause", sent)
+    audit.record(approver, "refused:issue", sent)
+    client.force_login(auditor)
+    page = client.get(reverse("admin:notices_auditevent_changelist")).content.decode()
+    for label in ["Approved", "Sending: Paused sending", "Refused: Issued", "Trần Văn Duyệt", ">dispatch<"]:
+        assert label in page, label
+    for code in [">approve<", ">sending:pause<", ">refused:issue<", ">notices.dispatch<", ">pheduyet<"]:
+        assert code not in page, code
+
+
+def test_the_timeline_shows_each_event_once_with_its_label(client, sent, auditor):
+    delivery = Delivery.objects.get(address="office002@bhxh-hanoi.example.vn")
+    for kind in ["queued", "sending", "sent", "provider:bounced"]:
+        DeliveryEvent.objects.create(delivery=delivery, type=kind)
+    client.force_login(auditor)
+    page = client.get(reverse("admin:notices_sendrecord_change", args=[delivery.pk])).content.decode()
+    timeline = page[page.index('class="delivery-timeline"') :]
+    assert timeline.count("<td>Queued</td>") == 1 and timeline.count("<td>Sent</td>") == 1
+    assert "<td>Sending</td>" in timeline and "<td>Provider reported: Bounced</td>" in timeline
+    assert ">provider:bounced<" not in timeline and ">sending<" not in timeline
+
+
+def test_the_greeting_names_the_user_in_vietnamese_order(client, auditor):
+    auditor.first_name, auditor.last_name = "Kiểm", "Phạm Văn"
+    auditor.save()
+    client.force_login(auditor)
+    assert '<strong class="user-full-name">Phạm Văn Kiểm</strong>' in client.get("/admin/").content.decode()
+    auditor.first_name = auditor.last_name = ""
+    auditor.save()
+    assert '<strong class="user-full-name">kiemtoan</strong>' in client.get("/admin/").content.decode()
+
+
+def test_every_auditor_list_and_the_dispatches_are_searched_without_accents(client, sent, auditor):
+    from notices import audit
+
+    org = Organization.objects.create(name="Công an phường Ba Đình", kind="police", level="commune")
+    Delivery.objects.create(dispatch=sent, organization=org, organization_name=org.name, address="ca@badinh.vn")
+    Dispatch.objects.filter(pk=sent.pk).update(subject="Đôn đốc thu nợ quận Hoàn Kiếm")
+    audit.record(auditor, "export", org)
+    client.force_login(auditor)
+    history = client.get(reverse("admin:notices_sendrecord_changelist"), {"q": "ba dinh"}).content.decode()
+    assert "ca@badinh.vn" in history and "office000@" not in history
+    assert (
+        "05/BHXH-QLT"
+        in client.get(reverse("admin:notices_outgoingregister_changelist"), {"q": "hoan kiem"}).content.decode()
+    )
+    assert "05/BHXH-QLT" in client.get(reverse("admin:notices_dispatch_changelist"), {"q": "DON DOC"}).content.decode()
+    trail = client.get(reverse("admin:notices_auditevent_changelist"), {"q": "phuong ba dinh"}).content.decode()
+    assert "Công an phường Ba Đình" in trail and "Exported a list" in trail
+
+
+def test_the_dispatch_page_names_its_approver_and_issuer_in_full(client, sent, approver, clerk, auditor):
+    approver.first_name, approver.last_name = "Duyệt", "Trần Văn"
+    approver.save()
+    Dispatch.objects.filter(pk=sent.pk).update(approved_by=approver, issued_by=clerk)  # clerk has no name: user name
+    client.force_login(auditor)
+    page = client.get(reverse("admin:notices_dispatch_change", args=[sent.pk])).content.decode()
+    assert '<div class="readonly">Trần Văn Duyệt</div>' in page and '<div class="readonly">vanthu</div>' in page
+    assert ">pheduyet<" not in page

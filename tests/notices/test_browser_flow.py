@@ -143,8 +143,8 @@ def test_draft_approve_issue_send_and_audit_in_a_browser(
     auditor.shot("6-register")
     auditor.click_and_wait(f"a[href*='/outgoingregister/{dispatch.pk}/change/']")
     history = auditor.page.inner_text(".dispatch-history")
-    for action, who in [("submit", "soanthao"), ("refused:approve", "soanthao"), ("approve", "pheduyet"),
-                        ("issue", "vanthu"), ("sending_started", "—")]:  # fmt: skip
+    for action, who in [("Submitted for approval", "soanthao"), ("Refused: Approved", "soanthao"),
+                        ("Approved", "pheduyet"), ("Issued", "vanthu"), ("Sending started", "System")]:  # fmt: skip
         assert f"{who}\t{action}" in history, (action, history)
     auditor.shot("7-history")
     auditor.click_and_wait("text=Send history of this dispatch")

@@ -75,9 +75,10 @@ class Command(BaseCommand):
     def seed_users(self) -> dict:
         groups = roles.ensure_roles()
         users = {}
-        for username, role, first, last in DEMO_USERS:
+        for username, role, family_and_middle, given in DEMO_USERS:
             user, _ = get_user_model().objects.get_or_create(username=username)
-            user.first_name, user.last_name, user.email = first, last, f"{username}@bhxh.example.vn"
+            # Django's first_name is the given name; the full name reads last_name + first_name (notices.people).
+            user.first_name, user.last_name, user.email = given, family_and_middle, f"{username}@bhxh.example.vn"
             user.is_staff, user.is_superuser = True, role == roles.ADMINISTRATOR
             user.set_password(DEMO_PASSWORD)
             user.save()

@@ -1,0 +1,66 @@
+"""Accent-insensitive search in the database: `Folded("name")` is the column as `recipients.folding.fold` reads it.
+
+PostgreSQL computes it with `translate()` and `lower()` (immutable, so a trigram index can hold it); SQLite calls
+`fold` itself, registered on the connection. "ba dinh" then finds "Ba Đình" in either.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+
+from django.db.models import CharField, F, Func, Q, QuerySet
+
+from recipients.folding import fold
+
+SQLITE_FUNCTION = "congvan_fold"
+
+
+@cache
+def translate_table() -> tuple[str, str]:
+    """Return translate()'s (from, to): every accented Latin letter and its bare letter, then the lone marks.
+
+    Characters in `from` beyond the length of `to` are deleted, which drops combining marks of decomposed text.
+    """
+    pairs = []
+    for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        char = chr(code)
+        folded = fold(char)
+        if len(folded) == 1 and folded.isascii() and folded != char.lower():
+            pairs.append((char, folded))
+    marks = "".join(chr(code) for code in range(0x300, 0x370) if unicodedata.combining(chr(code)))
+    return "".join(c for c, _ in pairs) + marks, "".join(f for _, f in pairs)
+
+
+def postgresql_expression(column: str) -> str:
+    """Return the SQL of the folded `column` (for an expression index that the searches can use)."""
+    source, target = translate_table()
+    return f"lower(translate({column}, '{source}', '{target}'))"
+
+
+class Folded(Func):
+    """The text of an expression lower-cased without diacritics."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template=postgresql_expression("%(expressions)s"))
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        connection.ensure_connection()
+        connection.connection.create_function(SQLITE_FUNCTION, 1, sqlite_fold, deterministic=True)
+        return self.as_sql(compiler, connection, function=SQLITE_FUNCTION)
+
+
+def sqlite_fold(value: str | None) -> str | None:
+    return None if value is None else fold(value)
+
+
+def folded_contains(queryset: QuerySet, fields: list[str], term: str) -> QuerySet:
+    """Return the rows of `queryset` where any of `fields` contains `term`, accents and case ignored."""
+    needle = fold(term.strip())
+    aliases = {f"{field}_folded": Folded(F(field)) for field in fields}
+    matched = Q()
+    for alias in aliases:
+        matched |= Q(**{f"{alias}__contains": needle})
+    return queryset.alias(**aliases).filter(matched)
