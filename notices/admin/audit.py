@@ -355,7 +355,7 @@ class SendRecordAdmin(ReadOnlyAdmin):
             "dispatch": delivery.dispatch,
             "events": delivery.events.order_by("at", "id"),
             "pdf_sha256": getattr(delivery, "pdf_sha256", "") or delivery.dispatch.pdf_sha256,
-            "recall_notice": RecallNotice.objects.filter(delivery=delivery).first(),
+            "recall_notice": delivery.recall_notice(),
             "organisation_url": reverse("admin:notices_sendrecord_organisation", args=[delivery.organization_id])
             if delivery.organization_id
             else "",

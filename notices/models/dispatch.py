@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notices.models.sending_controls import SendingControls
 from notices.models.workflow import DispatchWorkflow, WorkflowError
 from recipients.models import Organization, OrganizationEmail
 
 DispatchError = WorkflowError  # a dispatch action that its state or the user's role does not allow
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")  # CR/LF would break (or inject) the email's headers
 
 
 class Urgency(models.TextChoices):
@@ -91,7 +95,8 @@ class DispatchQuerySet(models.QuerySet):
         return self.filter(number__isnull=False)
 
 
-class Dispatch(DispatchWorkflow, models.Model):
+class Dispatch(DispatchWorkflow, SendingControls, models.Model):
+    Status, Urgency = DispatchStatus, Urgency  # read by SendingControls (which cannot import this module)
     issuer = models.ForeignKey("notices.Issuer", models.PROTECT, verbose_name=_("issuer"))
     drafting_unit = models.ForeignKey("notices.DraftingUnit", models.PROTECT, verbose_name=_("drafting unit"))
     signer = models.ForeignKey("notices.Signer", models.PROTECT, verbose_name=_("signer"))
@@ -163,8 +168,15 @@ class Dispatch(DispatchWorkflow, models.Model):
     def save(self, *args, **kwargs) -> None:
         from notices.sanitizing import sanitize_body
 
+        Dispatch.clean(self)
         self.body = sanitize_body(self.body)  # document concern: only the allow-listed rich text is ever stored
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Refuse a subject with control characters: it becomes the email's Subject header."""
+        super().clean()
+        if CONTROL_CHARACTERS.search(self.subject or ""):
+            raise ValidationError({"subject": _("The subject must be one line without control characters.")})
 
     # --- What is printed -------------------------------------------------------------------
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,3 +30,11 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+def record_events(delivery_ids: Iterable[int], type: str, detail: str = "") -> None:
+    """Write the same event for many deliveries at once (bulk moves: claims, cancel, release)."""
+    now = timezone.now()
+    DeliveryEvent.objects.bulk_create(
+        [DeliveryEvent(delivery_id=pk, type=type, at=now, detail=detail) for pk in delivery_ids], batch_size=5000
+    )

@@ -3,13 +3,17 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import threading
 
 import pytest
+from django.db import connections
+from django.test.signals import template_rendered
 from django.utils import timezone
 
-from notices import acknowledgement, mail, sending, tasks
+from notices import acknowledgement, fanout, mail, sendloop, tasks
 from notices.models import Delivery, DeliveryEvent, DeliveryStatus, Dispatch, DispatchStatus, Urgency
 from notices.ratelimit import TokenBucket, client
+from notices.transports import TransportError
 from recipients.models import Organization, OrganizationEmail, Suppression
 from tests.conftest import approve, make_group, wait_until
 from tests.notices.delivery_fixtures import PDF
@@ -67,7 +71,7 @@ def test_a_secret_dispatch_is_registered_but_never_emailed(
     assert not Delivery.objects.exists() and smtp_server.messages == []
 
 
-# --- The state machine, claims and classification (sending.send_batch called directly) -------------
+# --- The state machine, claims and classification (sendloop.send_batch called directly) ------------
 
 S = DeliveryStatus
 
@@ -80,14 +84,28 @@ def event_types(delivery: Delivery) -> list[str]:
     return list(delivery.events.order_by("at", "pk").values_list("type", flat=True))
 
 
+def on_message(sink, react) -> None:
+    """Call `react(n)` in its own thread (with its own database connection) as the sink receives message n."""
+    handle = sink.handler.handle_DATA
+
+    async def handle_data(server, session, envelope):
+        reply = await handle(server, session, envelope)
+        worker = threading.Thread(target=lambda: (react(len(sink.messages)), connections.close_all()))
+        worker.start()
+        worker.join()
+        return reply
+
+    sink.handler.handle_DATA = handle_data
+
+
 @pytest.mark.django_db
 def test_a_replayed_send_task_sends_nothing(issue_to, smtp_server):
     dispatch = issue_to(3)
     ids = ids_of(dispatch)
 
-    assert sending.send_batch(ids) == 3
-    assert sending.send_batch(ids) == 0  # the same task delivered again by the broker
-    assert sending.send_batch(ids[:1]) == 0
+    assert sendloop.send_batch(ids) == 3
+    assert sendloop.send_batch(ids) == 0  # the same task delivered again by the broker
+    assert sendloop.send_batch(ids[:1]) == 0
 
     assert sorted(smtp_server.handler.counts.values()) == [1, 1, 1]
     for delivery in dispatch.deliveries.all():
@@ -102,9 +120,9 @@ def test_a_transition_from_the_wrong_status_changes_nothing_and_writes_no_event(
     dispatch = issue_to(1)
     (pk,) = ids_of(dispatch)
 
-    assert not sending.transition(pk, S.SENT, from_=[S.SENDING])
-    assert sending.transition(pk, S.CANCELLED, "operator")
-    assert not sending.transition(pk, S.CANCELLED, "operator again")
+    assert not Delivery.objects.transition(pk, S.SENT, from_=[S.SENDING])
+    assert Delivery.objects.transition(pk, S.CANCELLED, "operator")
+    assert not Delivery.objects.transition(pk, S.CANCELLED, "operator again")
 
     assert event_types(Delivery.objects.get(pk=pk)) == ["queued", "cancelled"]
 
@@ -112,7 +130,7 @@ def test_a_transition_from_the_wrong_status_changes_nothing_and_writes_no_event(
 @pytest.mark.django_db
 def test_a_batch_is_sent_over_one_smtp_connection(issue_to, smtp_server):
     dispatch = issue_to(5)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
     assert len(smtp_server.messages) == 5 and smtp_server.handler.connections == 1
 
 
@@ -126,7 +144,7 @@ def test_550_fails_at_once_451_is_deferred_and_421_slows_the_bucket_without_spen
     smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "451 4.7.1 Greylisted")
     smtp_server.handler.refuse("office002@bhxh-hanoi.example.vn", "421 4.7.0 Too many messages, slow down")
 
-    assert sending.send_batch(ids_of(dispatch)) == 0
+    assert sendloop.send_batch(ids_of(dispatch)) == 0
 
     refused, greylisted, throttled = dispatch.deliveries.order_by("address")
     assert (refused.status, refused.attempts) == (S.FAILED, 1) and "550 5.1.1 No such mailbox" in refused.last_error
@@ -144,11 +162,11 @@ def test_a_deferred_delivery_is_sent_when_due_with_the_same_message_id(issue_to,
     dispatch = issue_to(1)
     (pk,) = ids_of(dispatch)
     smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", "451 4.7.1 Greylisted")
-    sending.send_batch([pk])
-    assert sending.send_batch([pk]) == 0  # not due yet
+    sendloop.send_batch([pk])
+    assert sendloop.send_batch([pk]) == 0  # not due yet
 
     Delivery.objects.filter(pk=pk).update(next_attempt_at=timezone.now())
-    assert sending.send_batch([pk]) == 1
+    assert sendloop.send_batch([pk]) == 1
 
     delivery = Delivery.objects.get(pk=pk)
     assert (delivery.status, delivery.attempts, delivery.last_error) == (S.SENT, 2, "")
@@ -166,9 +184,9 @@ def test_it_fails_with_the_reason_when_the_retries_run_out(issue_to, smtp_server
     dispatch = issue_to(1)
     (pk,) = ids_of(dispatch)
     smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", "451 4.3.0 Busy", "451 4.3.0 Still busy")
-    sending.send_batch([pk])
+    sendloop.send_batch([pk])
     Delivery.objects.filter(pk=pk).update(next_attempt_at=timezone.now())
-    sending.send_batch([pk])
+    sendloop.send_batch([pk])
 
     delivery = Delivery.objects.get(pk=pk)
     assert delivery.status == S.FAILED and delivery.last_error == "451 4.3.0 Still busy"
@@ -181,7 +199,7 @@ def test_it_retries_a_refused_connection(issue_to, settings, smtp_server):
     settings.SEND_RETRY_BASE_SECONDS = 120
     settings.EMAIL_PORT = free_port()
     dispatch = issue_to(1)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
     (delivery,) = dispatch.deliveries.all()
     assert delivery.status == S.DEFERRED and "ConnectionRefusedError" in delivery.last_error
 
@@ -190,7 +208,7 @@ def test_it_retries_a_refused_connection(issue_to, settings, smtp_server):
 def test_the_email_carries_the_dispatch_the_pdf_the_acknowledgement_link_and_the_scam_notice(issue_to, smtp_server):
     dispatch = issue_to(1, urgency=Urgency.EXPRESS)
     (pk,) = ids_of(dispatch)
-    sending.send_batch([pk])
+    sendloop.send_batch([pk])
 
     (message,) = smtp_server.messages
     assert message["To"] == "office000@bhxh-hanoi.example.vn"
@@ -209,22 +227,28 @@ def test_the_email_carries_the_dispatch_the_pdf_the_acknowledgement_link_and_the
 @pytest.mark.django_db
 def test_the_email_shows_the_verification_code_and_link_when_the_dispatch_has_them(issue_to, smtp_server):
     dispatch = issue_to(1, short_code="K7Q2-9XPA", verification_code="a" * 40)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
     text = smtp_server.messages[0].get_body(("plain",)).get_content()
     assert "K7Q2-9XPA" in text and dispatch.verification_url() in text
 
 
 @pytest.mark.django_db
-def test_the_shared_parts_are_built_once_per_dispatch(issue_to, smtp_server, monkeypatch):
+def test_the_shared_parts_are_built_once_per_dispatch(issue_to, smtp_server):
     dispatch = issue_to(4)
     mail._cache.clear()
-    built = []
-    original = mail.build
-    monkeypatch.setattr(mail, "build", lambda d: built.append(d.pk) or original(d))
-    ids = ids_of(dispatch)
-    sending.send_batch(ids[:2])
-    sending.send_batch(ids[2:])
-    assert built == [dispatch.pk] and len(smtp_server.messages) == 4
+    rendered = []
+
+    def count(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(count)
+    try:
+        ids = ids_of(dispatch)
+        sendloop.send_batch(ids[:2])
+        sendloop.send_batch(ids[2:])
+    finally:
+        template_rendered.disconnect(count)
+    assert rendered.count("notices/email/dispatch.txt") == 1 and len(smtp_server.messages) == 4
 
 
 @pytest.mark.django_db
@@ -232,8 +256,8 @@ def test_copied_addresses_of_one_organisation_get_their_own_messages(issue_to, s
     dispatch = issue_to(1)
     org = Organization.objects.get()
     OrganizationEmail.objects.create(organization=org, address="vanthu.copy@bhxh-hanoi.example.vn")
-    sending.write_page(dispatch, "", None)
-    sending.send_batch(ids_of(dispatch))
+    fanout.write_page(dispatch, "", None)
+    sendloop.send_batch(ids_of(dispatch))
     assert sorted(rcpts for _, rcpts in smtp_server.handler.envelopes) == [
         ["office000@bhxh-hanoi.example.vn"],
         ["vanthu.copy@bhxh-hanoi.example.vn"],
@@ -244,7 +268,7 @@ def test_copied_addresses_of_one_organisation_get_their_own_messages(issue_to, s
 def test_a_suppressed_address_is_recorded_as_suppressed_and_never_sent(draft, clerk, issue_to, smtp_server):
     Suppression.objects.create(address="office001@bhxh-hanoi.example.vn", reason="bounce")
     dispatch = issue_to(3)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
 
     suppressed = Delivery.objects.get(address="office001@bhxh-hanoi.example.vn")
     assert suppressed.status == S.SUPPRESSED and event_types(suppressed) == ["suppressed"]
@@ -256,7 +280,7 @@ def test_a_suppressed_address_is_recorded_as_suppressed_and_never_sent(draft, cl
 def test_the_send_path_refuses_a_dispatch_that_became_secret(issue_to, smtp_server):
     dispatch = issue_to(2)
     Dispatch.objects.filter(pk=dispatch.pk).update(secrecy="mat")
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
     assert smtp_server.messages == []
     assert set(dispatch.deliveries.values_list("status", "last_error")) == {
         (S.FAILED, "Secret dispatches are never emailed.")
@@ -270,8 +294,8 @@ def test_the_fan_out_refuses_a_secret_dispatch(draft, clerk, fresh_broker):
     tasks.fan_out(draft.pk)
     tasks.fan_out_page(draft.pk, "", None, 2)
     assert not Delivery.objects.exists()
-    with pytest.raises(sending.SendError):
-        sending.begin_sending(Dispatch.objects.get(pk=draft.pk))
+    with pytest.raises(TransportError):
+        fanout.begin_sending(Dispatch.objects.get(pk=draft.pk))
 
 
 @pytest.mark.django_db
@@ -280,19 +304,19 @@ def test_create_deliveries_writes_every_address_in_one_go_and_refuses_a_secret_d
     draft.groups.add(make_group(7))
     Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.ISSUED, number=2)
     draft.refresh_from_db()
-    assert sending.create_deliveries(draft) == 7
+    assert fanout.create_deliveries(draft) == 7
     Dispatch.objects.filter(pk=draft.pk).update(secrecy="tuyet_mat")
     draft.refresh_from_db()
-    with pytest.raises(sending.SendError) as refused:
-        sending.create_deliveries(draft)
+    with pytest.raises(TransportError) as refused:
+        fanout.create_deliveries(draft)
     assert refused.value.permanent
 
 
 @pytest.mark.django_db
 def test_urgent_dispatches_go_to_the_urgent_queue(draft):
-    assert sending.send_queue(draft) == "send"
+    assert draft.send_queue == "send"
     draft.urgency = Urgency.VERY_URGENT
-    assert sending.send_queue(draft) == "send-urgent"
+    assert draft.send_queue == "send-urgent"
 
 
 # --- Operator controls ---------------------------------------------------------------------------
@@ -302,30 +326,25 @@ def test_urgent_dispatches_go_to_the_urgent_queue(draft):
 def test_a_paused_dispatch_sends_nothing_until_resumed(issue_to, smtp_server, django_capture_on_commit_callbacks):
     dispatch = issue_to(3)
     ids = ids_of(dispatch)
-    assert sending.pause(dispatch)
-    assert sending.send_batch(ids) == 0 and smtp_server.messages == []
+    assert dispatch.pause()
+    assert sendloop.send_batch(ids) == 0 and smtp_server.messages == []
     assert set(dispatch.deliveries.values_list("status", flat=True)) == {S.QUEUED}
 
     with django_capture_on_commit_callbacks() as callbacks:
-        assert sending.resume(dispatch) == 3
+        assert dispatch.resume() == 3
     assert len(callbacks) == 1  # the send tasks are queued once the resume commits
-    assert sending.send_batch(ids) == 3
+    assert sendloop.send_batch(ids) == 3
 
 
-@pytest.mark.django_db
-def test_pausing_mid_batch_gives_the_rest_back_without_spending_attempts(issue_to, smtp_server, monkeypatch):
+def test_pausing_mid_batch_gives_the_rest_back_without_spending_attempts(
+    transactional_db, issue_to, smtp_server, monkeypatch
+):
     dispatch = issue_to(3)
     ids = ids_of(dispatch)
-    monkeypatch.setattr(sending.time, "monotonic", iter(range(0, 1000, 5)).__next__)  # a check before each message
-    original = sending.send_claimed_one
+    monkeypatch.setattr(sendloop, "clock", iter(range(0, 1000, 5)).__next__)  # a check before each message
+    on_message(smtp_server, lambda n: n == 1 and dispatch.pause())  # the operator pauses as message 1 arrives
 
-    def send_then_pause(delivery, *args):
-        sent = original(delivery, *args)
-        sending.pause(dispatch)
-        return sent
-
-    monkeypatch.setattr(sending, "send_claimed_one", send_then_pause)
-    assert sending.send_batch(ids) == 1
+    assert sendloop.send_batch(ids) == 1
     first, *rest = dispatch.deliveries.order_by("pk")
     assert first.status == S.SENT
     assert [(d.status, d.attempts) for d in rest] == [(S.QUEUED, 0), (S.QUEUED, 0)]
@@ -339,18 +358,18 @@ def test_cancel_stops_the_waiting_deliveries_and_resend_queues_them_again(
     dispatch = issue_to(4)
     ids = ids_of(dispatch)
     smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "451 4.3.0 Busy")
-    sending.send_batch(ids[:2])  # one sent, one deferred
+    sendloop.send_batch(ids[:2])  # one sent, one deferred
 
-    assert sending.cancel(dispatch) == 3
+    assert dispatch.cancel() == 3
     dispatch.refresh_from_db()
     assert dispatch.status == DispatchStatus.PARTLY_FAILED
     assert sorted(dispatch.deliveries.values_list("status", flat=True)) == [S.CANCELLED] * 3 + [S.SENT]
 
     with django_capture_on_commit_callbacks(execute=False):
-        assert sending.resend_undelivered(dispatch) == 3
+        assert dispatch.resend_undelivered() == 3
     dispatch.refresh_from_db()
     assert dispatch.status == DispatchStatus.SENDING
-    assert sending.send_batch(ids) == 3
+    assert sendloop.send_batch(ids) == 3
     assert sorted(smtp_server.handler.counts.values()) == [1, 1, 1, 1]
     dispatch.refresh_from_db()
     assert dispatch.status == DispatchStatus.SENT
@@ -359,20 +378,22 @@ def test_cancel_stops_the_waiting_deliveries_and_resend_queues_them_again(
 @pytest.mark.django_db
 def test_a_test_copy_is_marked_test_and_is_neither_counted_nor_registered(issue_to, smtp_server):
     dispatch = issue_to(2)
-    before = list(DeliveryEvent.objects.values_list("pk", flat=True))
-    sending.send_test_copy(dispatch.pk, "vanthu@bhxh.example.vn")
+    before = list(DeliveryEvent.objects.filter(delivery__kind="dispatch").values_list("pk", flat=True))
+    copy = dispatch.queue_test_copy("vanthu@bhxh.example.vn")
+    sendloop.send_batch([copy])
 
     (message,) = smtp_server.messages
     assert message["Subject"].startswith("[TEST] [Số 07/BHXH-QLT]") and message["To"] == "vanthu@bhxh.example.vn"
     assert dispatch.deliveries.count() == 2 and not dispatch.deliveries.exclude(status=S.QUEUED).exists()
-    assert list(DeliveryEvent.objects.values_list("pk", flat=True)) == before
+    assert list(DeliveryEvent.objects.filter(delivery__kind="dispatch").values_list("pk", flat=True)) == before
+    assert Delivery.every_kind.get(pk=copy).status == S.SENT  # through the same loop, on a row of its own
 
 
 @pytest.mark.django_db
 def test_the_outbox_backend_writes_one_eml_per_delivery_with_its_message_id(issue_to, settings, tmp_path):
-    settings.EMAIL_BACKEND = "notices.outbox.EmailBackend"
+    settings.EMAIL_DELIVERY = "outbox"
     dispatch = issue_to(2)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
     files = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 2
     ids = {d.provider_message_id for d in dispatch.deliveries.all()}
@@ -392,7 +413,7 @@ def test_the_appendices_follow_the_dispatch_pdf_in_order(draft, issue_to, smtp_s
         upload = SimpleUploadedFile(f"annex-{position}.pdf", annex[position - 1])
         Appendix.objects.create(dispatch=draft, title=f"Phụ lục {position}", position=position, file=upload)
     dispatch = issue_to(1)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
 
     (message,) = smtp_server.messages
     files = [(part.get_filename(), part.get_content()) for part in message.iter_attachments()]

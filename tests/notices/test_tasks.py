@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from notices import sending, tasks
+from notices import fanout, sweeper, tasks
 from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus
 from tests.notices.test_sending import wait_until
 
@@ -22,7 +22,7 @@ def age(queryset, **fields) -> None:
 def test_the_sweeper_resends_what_a_dead_worker_and_a_lost_queue_left_behind(issue_to, smtp_server, celery_worker):
     dispatch = issue_to(3)
     first, *others = dispatch.deliveries.order_by("pk")
-    sending.claim([first.pk])  # its worker died after claiming it
+    Delivery.every_kind.claim([first.pk])  # its worker died after claiming it
     age(dispatch.deliveries.all())  # and Redis lost the tasks of the two others
 
     assert tasks.sweep() == {"timed_out": 0, "stuck": 1, "enqueued": 3, "fan_outs": 0}
@@ -38,25 +38,25 @@ def test_the_sweeper_resends_what_a_dead_worker_and_a_lost_queue_left_behind(iss
 @pytest.mark.django_db
 def test_the_sweeper_leaves_fresh_and_paused_work_alone(issue_to):
     dispatch = issue_to(2)
-    assert sending.sweep(lambda: True)["enqueued"] == 0  # queued a moment ago: its task is surely in Redis
-    sending.pause(dispatch)
+    assert sweeper.sweep(lambda: True)["enqueued"] == 0  # queued a moment ago: its task is surely in Redis
+    dispatch.pause()
     age(dispatch.deliveries.all())
-    assert sending.sweep(lambda: True)["enqueued"] == 0
-    sending.resume(dispatch)
+    assert sweeper.sweep(lambda: True)["enqueued"] == 0
+    dispatch.resume()
     age(dispatch.deliveries.all())
-    assert sending.sweep(lambda: False)["enqueued"] == 0  # tasks still wait in the broker: nothing was lost
-    assert sending.sweep(lambda: True)["enqueued"] == 2
+    assert sweeper.sweep(lambda: False)["enqueued"] == 0  # tasks still wait in the broker: nothing was lost
+    assert sweeper.sweep(lambda: True)["enqueued"] == 2
 
 
 @pytest.mark.django_db
 def test_the_sweeper_requeues_a_due_retry_and_times_out_very_old_deliveries(issue_to, settings):
     dispatch = issue_to(2)
     due, old = dispatch.deliveries.order_by("pk")
-    sending.claim([due.pk])
-    sending.transition(due.pk, S.DEFERRED, "451", next_attempt_at=timezone.now())
+    Delivery.every_kind.claim([due.pk])
+    Delivery.every_kind.transition(due.pk, S.DEFERRED, "451", next_attempt_at=timezone.now())
     Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
 
-    counts = sending.sweep(lambda: True)
+    counts = sweeper.sweep(lambda: True)
 
     assert counts["timed_out"] == 1 and counts["enqueued"] == 1
     old.refresh_from_db()
@@ -69,8 +69,8 @@ def test_the_sweeper_restarts_a_fan_out_whose_task_was_lost(draft, clerk, fresh_
     Dispatch.objects.filter(pk=draft.pk).update(
         status=DispatchStatus.ISSUED, number=1, issued_at=LONG_AGO, updated_at=LONG_AGO
     )
-    assert sending.sweep(lambda: True)["fan_outs"] == 1
-    assert sending.sweep(lambda: True)["fan_outs"] == 0  # not again until it is stuck once more
+    assert sweeper.sweep(lambda: True)["fan_outs"] == 1
+    assert sweeper.sweep(lambda: True)["fan_outs"] == 0  # not again until it is stuck once more
 
 
 @pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_fan_out_pages_cover_every_address_once_in_any_order(draft, clerk, setti
     settings.SEND_FANOUT_PAGE_SIZE = 4
     draft.groups.add(make_group(10))
     Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.SENDING, number=1)
-    pages, expected = sending.plan_pages(draft)
+    pages, expected = fanout.plan_pages(draft)
     assert expected == 10 and len(pages) == 3 and pages[-1][1] is None
 
     for after, upto in reversed(pages):
