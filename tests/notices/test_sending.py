@@ -4,14 +4,18 @@ import base64
 import datetime
 import hashlib
 import threading
+import time
 
 import pytest
-from django.db import connections
+from django.core.exceptions import ValidationError
+from django.db import connections, transaction
 from django.test.signals import template_rendered
+from django.urls import reverse
 from django.utils import timezone
 
 from notices import acknowledgement, fanout, mail, sendloop, tasks
 from notices.models import Delivery, DeliveryEvent, DeliveryStatus, Dispatch, DispatchStatus, Urgency
+from notices.models.workflow import WorkflowError
 from notices.ratelimit import TokenBucket, client
 from notices.transports import TransportError
 from recipients.models import Organization, OrganizationEmail, Suppression
@@ -422,3 +426,216 @@ def test_the_appendices_follow_the_dispatch_pdf_in_order(draft, issue_to, smtp_s
         ("07-BHXH-QLT-phu-luc-1.pdf", annex[0]),
         ("07-BHXH-QLT-phu-luc-2.pdf", annex[1]),
     ]
+
+
+# --- Claims and states: what a duplicated task, a second worker or a late actor must never do ---------
+
+
+@pytest.mark.django_db
+def test_a_batch_replayed_while_its_rows_are_sending_sends_nothing(issue_to, smtp_server):
+    dispatch = issue_to(3)
+    ids = ids_of(dispatch)
+    assert Delivery.objects.claim(ids) == ids  # a first worker holds them, mid-batch
+
+    assert sendloop.send_batch(ids) == 0
+    assert smtp_server.messages == []
+    assert set(dispatch.deliveries.values_list("status", "attempts")) == {(S.SENDING, 1)}
+
+
+def test_two_workers_claiming_one_batch_at_once_never_both_get_a_row(transactional_db, issue_to):
+    dispatch = issue_to(3)
+    ids = ids_of(dispatch)
+    second: list = []
+
+    def other_worker():
+        try:
+            second.append(Delivery.objects.claim(ids))
+        except Exception as exc:  # e.g. a claim that found its rows changed under it
+            second.append(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first = Delivery.objects.claim(ids)  # not committed yet: the rows are locked
+        worker = threading.Thread(target=other_worker)
+        worker.start()
+        worker.join(timeout=10)
+    worker.join()
+    assert first == ids and second == [[]]
+    assert all(event_types(d).count("sending") == 1 for d in dispatch.deliveries.all())
+
+
+@pytest.mark.django_db
+def test_record_sent_leaves_a_delivery_that_another_actor_moved_first(issue_to):
+    dispatch = issue_to(2)
+    moved, kept = ids_of(dispatch)
+    Delivery.objects.claim([moved, kept])
+    assert Delivery.objects.transition(moved, S.QUEUED, "requeued by the sweeper", from_=[S.SENDING])
+
+    assert Delivery.objects.record_sent([(moved, "pm-1", timezone.now()), (kept, "pm-2", timezone.now())]) == 1
+
+    requeued = Delivery.objects.get(pk=moved)
+    assert (requeued.status, requeued.provider_message_id, requeued.sent_at) == (S.QUEUED, "", None)
+    assert "sent" not in event_types(requeued)
+    assert Delivery.objects.get(pk=kept).status == S.SENT
+
+
+def test_accepted_messages_are_committed_every_send_commit_every_messages(
+    transactional_db, issue_to, smtp_server, settings
+):
+    settings.SEND_COMMIT_EVERY, settings.SEND_COMMIT_SECONDS = 2, 3600
+    dispatch = issue_to(4)
+    committed: dict[int, int] = {}
+    on_message(smtp_server, lambda n: committed.setdefault(n, Delivery.objects.filter(status=S.SENT).count()))
+
+    assert sendloop.send_batch(ids_of(dispatch)) == 4
+    assert committed == {1: 0, 2: 0, 3: 2, 4: 2}  # what another connection saw as each message arrived
+    assert Delivery.objects.filter(status=S.SENT).count() == 4
+
+
+@pytest.mark.django_db
+def test_a_dispatch_does_not_finish_before_its_fan_out_has(draft, clerk, fresh_broker, smtp_server, settings):
+    settings.SEND_FANOUT_PAGE_SIZE = 2
+    draft.groups.add(make_group(3))
+    draft.number, draft.year, draft.series = 4, 2026, "regular"
+    draft.store_pdf(PDF)
+    draft.save()
+    Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.ISSUED)
+    draft.refresh_from_db()
+    fanout.begin_sending(draft)
+    (first_page, last_page), expected = fanout.plan_pages(draft)
+    assert sendloop.send_batch(fanout.write_page(draft, *first_page)) == 2
+    fanout.finish_fan_out_if_complete(draft, expected)
+
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.SENDING and draft.fanned_out_at is None
+    assert sendloop.send_batch(fanout.write_page(draft, *last_page)) == 1
+    fanout.finish_fan_out_if_complete(draft, expected)
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.SENT
+
+
+@pytest.mark.django_db
+def test_the_send_loop_takes_a_token_of_the_shared_bucket_for_each_message(issue_to, smtp_server, settings):
+    dispatch = issue_to(3)
+    settings.SEND_RATE_PER_SECOND, settings.SEND_RATE_BURST = 1, 1000  # refills one token a second
+    bucket = TokenBucket("smtp")
+    bucket.reset()
+    before = time.time()
+    assert sendloop.send_batch(ids_of(dispatch)) == 3
+    tokens = client().hget(bucket.key, "tokens")
+    assert tokens is not None and float(tokens) <= 1000 - 3 + (time.time() - before) * 1
+
+
+# --- What the screen promises ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_recalled_dispatch_is_never_emailed_again(issue_to, clerk, smtp_server, django_capture_on_commit_callbacks):
+    dispatch = issue_to(3)
+    ids = ids_of(dispatch)
+    assert sendloop.send_batch(ids[:1]) == 1
+    assert dispatch.pause()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert dispatch.recall(clerk, "Ban hành nhầm.") == 1
+
+    with pytest.raises(WorkflowError, match="sent again"):
+        dispatch.resend_undelivered()
+    with pytest.raises(WorkflowError, match="resumed"):
+        dispatch.resume()
+    assert not dispatch.can_resend
+    Dispatch.objects.filter(pk=dispatch.pk).update(sending_paused_at=None)
+    Delivery.objects.filter(pk__in=ids).update(status=S.QUEUED)  # even if a row were queued by any route
+    assert sendloop.send_batch(ids) == 0
+    assert [m["To"] for m in smtp_server.messages] == ["office000@bhxh-hanoi.example.vn"]  # the one sent before
+    assert set(Delivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {S.FAILED}
+
+
+@pytest.mark.django_db
+def test_a_subject_with_control_characters_is_refused_on_save(draft):
+    for subject in ["phối hợp\r\nBcc: all@example.vn", "phối hợp\nthu", "phối hợp\x07"]:
+        draft.subject = subject
+        with pytest.raises(ValidationError):
+            draft.save()
+        with pytest.raises(ValidationError):
+            draft.full_clean()
+    assert Dispatch.objects.get(pk=draft.pk).subject == "phối hợp đôn đốc đóng BHXH, BHYT năm 2026"
+
+
+@pytest.mark.django_db
+def test_a_batch_that_cannot_build_its_messages_fails_them_with_the_reason(issue_to, smtp_server):
+    dispatch = issue_to(2)
+    Dispatch.objects.filter(pk=dispatch.pk).update(subject="phối hợp\r\nBcc: all@example.vn")  # past every check
+    assert sendloop.send_batch(ids_of(dispatch)) == 0
+    assert smtp_server.messages == []
+    (row,) = set(dispatch.deliveries.values_list("status", "last_error"))
+    assert row[0] == S.FAILED and row[1].startswith("BadHeaderError")
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.PARTLY_FAILED
+
+
+@pytest.mark.django_db
+def test_a_cancel_of_deliveries_that_never_failed_does_not_read_partly_failed(issue_to, smtp_server):
+    dispatch = issue_to(3)
+    assert sendloop.send_batch(ids_of(dispatch)[:1]) == 1
+    assert dispatch.cancel() == 2
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.SENT and not dispatch.can_resend
+
+
+@pytest.mark.django_db
+def test_resend_is_offered_only_when_something_did_not_arrive(client, clerk, issue_to, smtp_server):
+    dispatch = issue_to(2)
+    smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "550 5.1.1 No such mailbox")
+    client.force_login(clerk)
+    page = reverse("admin:notices_dispatch_change", args=[dispatch.pk])
+    assert sendloop.send_batch(ids_of(dispatch)[:1]) == 1
+    sendloop.send_batch(ids_of(dispatch)[1:])
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.PARTLY_FAILED and dispatch.can_resend
+    assert "Resend to those not delivered" in client.get(page).content.decode()
+
+    Delivery.objects.filter(status=S.FAILED).update(status=S.SENT)
+    Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.SENT)
+    dispatch.refresh_from_db()
+    assert not dispatch.can_resend
+    assert "Resend to those not delivered" not in client.get(page).content.decode()
+    with pytest.raises(WorkflowError):
+        dispatch.resend_undelivered()
+
+
+@pytest.mark.django_db
+def test_the_test_copy_carries_a_working_acknowledgement_link(client, issue_to, smtp_server, settings):
+    dispatch = issue_to(1)
+    copy = dispatch.queue_test_copy("vanthu@bhxh.example.vn")
+    sendloop.send_batch([copy])
+    text = smtp_server.messages[0].get_body(("plain",)).get_content()
+    assert acknowledgement.url(copy) in text and f"{settings.PUBLIC_BASE_URL}/\n" not in text
+    assert client.get(acknowledgement.url(copy).removeprefix(settings.PUBLIC_BASE_URL)).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("urgency", [Urgency.EXPRESS, Urgency.VERY_URGENT, Urgency.URGENT])
+def test_an_urgent_dispatch_says_so_in_its_subject_and_priority_headers(issue_to, smtp_server, urgency):
+    dispatch = issue_to(1, urgency=urgency)
+    sendloop.send_batch(ids_of(dispatch))
+    (message,) = smtp_server.messages
+    assert message["Subject"] == f"[{urgency.label}] [Số 07/BHXH-QLT] V/v {dispatch.subject}"
+    assert (message["X-Priority"], message["Importance"], message["Priority"]) == ("1 (Highest)", "high", "urgent")
+
+
+@pytest.mark.django_db
+def test_a_normal_dispatch_has_no_priority_headers(issue_to, smtp_server):
+    sendloop.send_batch(ids_of(issue_to(1)))
+    (message,) = smtp_server.messages
+    assert message["X-Priority"] is None and message["Importance"] is None
+
+
+@pytest.mark.django_db
+def test_the_agency_is_named_in_sentence_case_inside_a_sentence(issue_to, smtp_server):
+    sendloop.send_batch(ids_of(issue_to(1)))
+    (message,) = smtp_server.messages
+    for body in (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()):
+        assert "Bảo hiểm xã hội thành phố Hà Nội gửi Quý cơ quan" in body
+        assert "BẢO HIỂM XÃ HỘI THÀNH PHỐ HÀ NỘI gửi" not in body
+        assert "Bảo hiểm xã hội thành phố Hà Nội không bao giờ yêu cầu" in body

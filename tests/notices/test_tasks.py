@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from notices import fanout, sweeper, tasks
-from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus
+from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus, RecallNotice
 from tests.notices.test_sending import wait_until
 
 S = DeliveryStatus
+ROOT = Path(__file__).resolve().parents[2]
 LONG_AGO = timezone.now() - datetime.timedelta(hours=1)
 
 
@@ -89,3 +95,38 @@ def test_fan_out_pages_cover_every_address_once_in_any_order(draft, clerk, setti
 
     assert Delivery.objects.filter(dispatch=draft).count() == 10
     assert Dispatch.objects.get(pk=draft.pk).fanned_out_at is not None
+
+
+def test_a_fresh_worker_registers_every_task_the_engine_queues():
+    """A worker imports only the apps' task modules: every task name we queue by name must be among them."""
+    names = set()
+    for path in (ROOT / "notices").rglob("*.py"):
+        names |= set(re.findall(r'send_task\(\s*"([\w.]+)"', path.read_text()))
+    assert {"notices.send_batch", "notices.fan_out"} <= names
+    script = (
+        "import django; django.setup()\n"
+        "from config.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "print(' '.join(sorted(app.tasks)))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    registered = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                                check=True).stdout.split()  # fmt: skip
+    assert names <= set(registered)
+    assert "notices.send_recall_notice" not in registered  # recall notices ride on notices.send_batch
+
+
+@pytest.mark.django_db
+def test_the_sweeper_resends_a_lost_recall_notice(issue_to, clerk, smtp_server, django_capture_on_commit_callbacks):
+    from notices import sendloop
+
+    dispatch = issue_to(1)
+    sendloop.send_batch(list(dispatch.deliveries.values_list("pk", flat=True)))
+    with django_capture_on_commit_callbacks(execute=False):  # Redis loses the recall notice's task
+        dispatch.recall(clerk, "Sai số liệu.")
+    (notice,) = RecallNotice.objects.filter(dispatch=dispatch)
+    age(RecallNotice.objects.filter(pk=notice.pk))
+    assert sweeper.sweep(lambda: True)["enqueued"] == 1
+    sendloop.send_batch([notice.pk])
+    assert RecallNotice.objects.get(pk=notice.pk).status == S.SENT
+    assert smtp_server.messages[-1]["Subject"].startswith("[THU HỒI] Số 07/BHXH-QLT")
