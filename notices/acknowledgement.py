@@ -29,7 +29,13 @@ ACKNOWLEDGED = "acknowledged"
 
 def token(delivery_id: int) -> str:
     """Return the signed token that names one delivery."""
-    return signing.Signer(salt=SALT).sign(str(delivery_id))
+    return signer(settings.SECRET_KEY).sign(str(delivery_id))
+
+
+@functools.cache
+def signer(secret_key: str) -> signing.Signer:
+    """Return the token signer for a secret key (made once: a token is signed for every message)."""
+    return signing.Signer(key=secret_key, salt=SALT)
 
 
 def url(delivery_id: int) -> str:

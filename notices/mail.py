@@ -10,6 +10,7 @@ recipient's own attachments when it has any): bytes for SMTP, an EmailMessage fo
 from __future__ import annotations
 
 import base64
+import functools
 import threading
 import uuid
 from collections import OrderedDict
@@ -142,8 +143,13 @@ class Letter:
 
 def message_id(delivery_id: int | str, dispatch_id: int) -> str:
     """Return the Message-ID of a delivery (without angle brackets): the same on every retry."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    return f"congvan.{dispatch_id}.{delivery_id}@{domain}"
+    return f"congvan.{dispatch_id}.{delivery_id}@{sender_domain(settings.DEFAULT_FROM_EMAIL)}"
+
+
+@functools.cache
+def sender_domain(from_email: str) -> str:
+    """Return the domain of the sender's address (parsed once: it is asked for every message)."""
+    return parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
 
 
 def recipient_of(delivery: Delivery) -> Recipient:

@@ -138,40 +138,37 @@ class DeliveryQuerySet(models.QuerySet):
     def record_sent(self, rows: list[tuple[int, str, datetime.datetime]]) -> int:
         """Record that the provider accepted these (id, provider message id, time) rows; return how many moved.
 
-        Only rows still `sending` move: a webhook or the sweeper may have moved one first.
+        Only rows still `sending` move (the conditional update re-checks each row under its lock): a webhook or
+        the sweeper may have moved one first. Each moved row gets its "sent" event in the same transaction.
         """
+        if not rows:
+            return 0
         with transaction.atomic():
-            ids = set(
-                self.filter(pk__in=[pk for pk, _, _ in rows], status=S.SENDING)
-                .select_for_update(of=("self",))
-                .values_list("pk", flat=True)
-            )
-            rows = [row for row in rows if row[0] in ids]
-            if rows:
-                mark_sent(rows)
-                DeliveryEvent.objects.bulk_create(
-                    DeliveryEvent(delivery_id=pk, type=S.SENT, at=at) for pk, _, at in rows
-                )
-        return len(rows)
+            moved = mark_sent(rows)
+            record_events(moved, S.SENT)
+        return len(moved)
 
 
-def mark_sent(rows: list[tuple[int, str, datetime.datetime]]) -> None:
-    """Set status, time and provider id of locked `sending` rows: one statement on PostgreSQL."""
+def mark_sent(rows: list[tuple[int, str, datetime.datetime]]) -> list[int]:
+    """Move the rows still `sending` to `sent` with their time and provider id; return the ids moved.
+
+    One statement on PostgreSQL; row by row elsewhere.
+    """
     now = timezone.now()
     if connection.vendor != "postgresql":
-        for pk, provider_id, at in rows:
-            Delivery.every_kind.filter(pk=pk, status=S.SENDING).update(
-                status=S.SENT, last_error="", updated_at=now, sent_at=at, provider_message_id=provider_id
-            )
-        return
+        return [pk for pk, provider_id, at in rows
+                if Delivery.every_kind.filter(pk=pk, status=S.SENDING).update(
+                    status=S.SENT, last_error="", updated_at=now, sent_at=at, provider_message_id=provider_id)]  # fmt: skip
     table = Delivery._meta.db_table
     values = ", ".join(["(%s::bigint, %s::varchar, %s::timestamptz)"] * len(rows))
     sql = (
         f"UPDATE \"{table}\" AS d SET status = %s, last_error = '', updated_at = %s, sent_at = v.at, "
-        f"provider_message_id = v.pid FROM (VALUES {values}) AS v(id, pid, at) WHERE d.id = v.id AND d.status = %s"
+        f"provider_message_id = v.pid FROM (VALUES {values}) AS v(id, pid, at) WHERE d.id = v.id AND d.status = %s "
+        f"RETURNING d.id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [S.SENT, now, *[value for row in rows for value in row], S.SENDING])
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 class AllDeliveries(models.Manager.from_queryset(DeliveryQuerySet)):
