@@ -211,7 +211,7 @@ def build(dispatch: Dispatch, kind: str, attachments: list[Attachment]) -> Lette
 
 def letter_for(dispatch: Dispatch, kind: str) -> Letter:
     """Return the dispatch's letter of one kind, built at most once per worker (a small LRU cache)."""
-    key = (dispatch.pk, kind, dispatch.pdf_sha256, dispatch.status == Dispatch.Status.RECALLED)
+    key = (dispatch.pk, kind, dispatch.pdf_sha256, dispatch.updated_at)  # a changed dispatch gets a new letter
     with _lock:  # thread-pool workers share the cache
         if key in _cache:
             _cache.move_to_end(key)
