@@ -639,3 +639,13 @@ def test_the_agency_is_named_in_sentence_case_inside_a_sentence(issue_to, smtp_s
         assert "Bảo hiểm xã hội thành phố Hà Nội gửi Quý cơ quan" in body
         assert "BẢO HIỂM XÃ HỘI THÀNH PHỐ HÀ NỘI gửi" not in body
         assert "Bảo hiểm xã hội thành phố Hà Nội không bao giờ yêu cầu" in body
+
+
+@pytest.mark.django_db
+def test_an_address_suppressed_after_the_fan_out_is_not_sent_by_the_loop(issue_to, smtp_server):
+    dispatch = issue_to(2)
+    Suppression.objects.create(address="office001@bhxh-hanoi.example.vn", reason="complaint")
+    assert sendloop.send_batch(ids_of(dispatch)) == 1
+    assert [rcpts for _, rcpts in smtp_server.handler.envelopes] == [["office000@bhxh-hanoi.example.vn"]]
+    late = Delivery.objects.get(address="office001@bhxh-hanoi.example.vn")
+    assert late.status == S.SUPPRESSED and event_types(late) == ["queued", "sending", "suppressed"]
