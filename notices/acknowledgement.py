@@ -29,7 +29,13 @@ ACKNOWLEDGED = "acknowledged"
 
 def token(delivery_id: int) -> str:
     """Return the signed token that names one delivery."""
-    return signing.Signer(salt=SALT).sign(str(delivery_id))
+    return signer(settings.SECRET_KEY).sign(str(delivery_id))
+
+
+@functools.cache
+def signer(secret_key: str) -> signing.Signer:
+    """Return the token signer for a secret key (made once: a token is signed for every message)."""
+    return signing.Signer(key=secret_key, salt=SALT)
 
 
 def url(delivery_id: int) -> str:
@@ -60,7 +66,7 @@ def record(delivery_id: int, ip: str) -> bool:
     """Record the first acknowledgement of a delivery; return False if it was already acknowledged."""
     now = timezone.now()
     with transaction.atomic():
-        first = Delivery.objects.filter(pk=delivery_id, acknowledged_at__isnull=True).update(acknowledged_at=now)
+        first = Delivery.every_kind.filter(pk=delivery_id, acknowledged_at__isnull=True).update(acknowledged_at=now)
         if first:
             DeliveryEvent.objects.create(
                 delivery_id=delivery_id, type=ACKNOWLEDGED, at=now, detail=f"ip-sha256:{hash_ip(ip)}"
@@ -73,7 +79,7 @@ def record(delivery_id: int, ip: str) -> bool:
 def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     """Show the confirmation button (GET) or record the acknowledgement and thank the reader (POST)."""
     delivery_id = delivery_id_from(token)
-    delivery = Delivery.objects.select_related("dispatch__issuer", "dispatch__drafting_unit").filter(pk=delivery_id)
+    delivery = Delivery.every_kind.select_related("dispatch__issuer", "dispatch__drafting_unit").filter(pk=delivery_id)
     delivery = delivery.first() if delivery_id else None
     if delivery is None:
         return render(request, "notices/acknowledgement.html", {"invalid": True}, status=400)

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from config import sandbox
+from notices import fanout, rendering, signing
 from notices import recall as recall_notices
-from notices import rendering, sending, signing
 from notices.models import AuditEvent, Dispatch
 from notices.models.workflow import NO_LONGER_APPLIES, TRANSITIONS, WorkflowError
 
@@ -46,7 +46,7 @@ def issue(dispatch: Dispatch, user) -> Dispatch:
         details = {"notation": dispatch.notation, "pdf_sha256": dispatch.pdf_sha256}
         AuditEvent.objects.record(user, "issue", dispatch, details)
         if dispatch.is_emailed:
-            transaction.on_commit(lambda: sending.start(dispatch.pk))
+            fanout.start(dispatch)  # queued once the transaction commits
     return dispatch
 
 

@@ -20,7 +20,6 @@ from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from notices import sending
 from notices.models import Delivery, DeliveryEvent, DeliveryStatus
 from recipients.models import Suppression, SuppressionReason
 
@@ -56,7 +55,7 @@ def describe(event) -> str:
 def apply(sender, event, esp_name: str, **kwargs) -> None:
     """Apply one tracking event to its delivery, once."""
     status = STATUS_OF_EVENT.get(event.event_type)
-    delivery = Delivery.objects.filter(provider_message_id=event.message_id).first() if event.message_id else None
+    delivery = Delivery.every_kind.filter(provider_message_id=event.message_id).first() if event.message_id else None
     if status is None or delivery is None:
         log.info("Tracking event %s for message %s: ignored", event.event_type, event.message_id)
         return
@@ -71,8 +70,8 @@ def apply_to(delivery: Delivery, status: str, key: str, detail: str, at) -> bool
     """
     try:
         with transaction.atomic():
-            moved = sending.transition(delivery.pk, status, detail, event_id=key,
-                                       last_error=detail if status in SUPPRESS else delivery.last_error)  # fmt: skip
+            moved = Delivery.every_kind.transition(delivery.pk, status, detail, event_id=key,
+                                                   last_error=detail if status in SUPPRESS else delivery.last_error)  # fmt: skip
             if not moved:
                 DeliveryEvent.objects.create(delivery=delivery, type=f"provider:{status}", at=at,
                                              detail=detail[:2000], provider_event_id=key)  # fmt: skip

@@ -1,8 +1,9 @@
-"""The seam to the outside world: one connection per batch, and failures classified by exception type.
+"""The seam to the outside world: one `Transport` per way of delivering mail, chosen by settings.EMAIL_DELIVERY.
 
-`SmtpTransport` speaks SMTP itself over one reused connection, sending the bytes assembled by
-`notices.mail` (no per-recipient MIME building). `BackendTransport` goes through Django's configured
-email backend (the outbox, or an anymail provider) and reads the provider's message id from anymail.
+Every transport sends one `notices.mail.Letter` to one `Recipient` over a connection kept for a whole batch,
+and tells failures apart by exception type: `TransportError(permanent=...)`, and `Throttled` when the provider
+asks us to slow down (SMTP 421, HTTP 429). `smtp` speaks SMTP itself and sends the bytes the builder
+assembled; `outbox` writes .eml files; every anymail provider goes through its anymail backend.
 """
 
 from __future__ import annotations
@@ -10,45 +11,76 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+from typing import ClassVar
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
-from django.core.mail import get_connection
+from django.utils.module_loading import import_string
 
-SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+from notices.mail import Letter, Recipient
+from notices.outbox import EmailBackend as OutboxBackend
+
+ANYMAIL_PROVIDERS = (
+    "amazon_ses", "brevo", "mailersend", "mailgun", "mailjet", "mailtrap", "mandrill", "postal", "postmark",
+    "resend", "scaleway", "sendgrid", "sparkpost", "unisender_go",
+)  # fmt: skip
 
 
-class SendError(Exception):
-    """Sending one delivery failed; `permanent` says whether trying again could help."""
+class TransportError(Exception):
+    """Sending one message failed; `permanent` says whether trying again could help."""
 
-    def __init__(self, message: str, permanent: bool) -> None:
+    def __init__(self, message: str, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
 
 
-class Throttled(SendError):
+class Throttled(TransportError):
     """The provider asked us to slow down (SMTP 421, HTTP 429): slow the bucket, do not fail anyone."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, permanent=False)
 
 
-def provider_name() -> str:
-    """Return the name of the provider whose shared rate limit applies ("smtp", "mailgun", ...)."""
-    return "smtp" if settings.EMAIL_BACKEND == SMTP_BACKEND else settings.EMAIL_DELIVERY
+class Transport:
+    """One way of delivering mail; a context manager that closes its connection after the batch."""
+
+    name: ClassVar[str] = ""
+
+    def send(self, letter: Letter, recipient: Recipient) -> str:
+        """Send one message; return the provider's message id or raise a TransportError."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close the connection, if any."""
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
-def smtp_error(code: int, reason: bytes | str) -> SendError:
-    """Return the classified error for an SMTP reply code."""
+REGISTRY: dict[str, type[Transport]] = {}
+
+
+def register(cls: type[Transport]) -> type[Transport]:
+    """Add a transport class to the registry under its name."""
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def smtp_error(code: int, reason: bytes | str) -> TransportError:
+    """Return the classified error for an SMTP reply code: 421 throttles, 5xx is permanent, 4xx transient."""
     text = reason.decode(errors="replace") if isinstance(reason, bytes) else reason
     message = f"{code} {text}"
-    if code == 421:
-        return Throttled(message)
-    return SendError(message, permanent=500 <= code < 600)
+    return Throttled(message) if code == 421 else TransportError(message, permanent=500 <= code < 600)
 
 
-class SmtpTransport:
+@register
+class SmtpTransport(Transport):
     """One SMTP connection, opened on first use and reopened after the server drops it."""
+
+    name = "smtp"
 
     def __init__(self) -> None:
         self.connection: smtplib.SMTP | None = None
@@ -72,11 +104,10 @@ class SmtpTransport:
                 self.connection.quit()
             self.connection = None
 
-    def send(self, shared, to: str, msg_id: str, organization_name: str, ack_url: str, subject: str = "") -> str:
-        """Send one message to one address; return its Message-ID or raise a classified SendError."""
-        data = shared.as_bytes(to, msg_id, organization_name, ack_url, subject)
+    def send(self, letter: Letter, recipient: Recipient) -> str:
+        data = letter.as_bytes(recipient)
         try:
-            self.open().sendmail(shared.envelope_from, [to], data)
+            self.open().sendmail(letter.envelope_from, [recipient.address], data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reason = next(iter(exc.recipients.values()))
             self.drop_if(code == 421)
@@ -86,8 +117,8 @@ class SmtpTransport:
             raise smtp_error(exc.smtp_code, exc.smtp_error) from exc
         except (OSError, smtplib.SMTPException) as exc:
             self.drop_if(True)
-            raise SendError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
-        return msg_id
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        return recipient.message_id
 
     def drop_if(self, condition: bool) -> None:
         """Drop the connection (the server closed it or will), so the next message reconnects."""
@@ -95,47 +126,65 @@ class SmtpTransport:
             self.close()
 
 
-class BackendTransport:
-    """Django's configured email backend: the outbox, or an anymail provider over one HTTP session."""
+class BackendTransport(Transport):
+    """A Django email backend kept open for the batch; subclasses name the backend."""
+
+    backend = ""
 
     def __init__(self) -> None:
-        self.connection = get_connection(fail_silently=False)
+        self.connection = import_string(self.backend)(fail_silently=False)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.connection.close()
 
-    def send(self, shared, to: str, msg_id: str, organization_name: str, ack_url: str, subject: str = "") -> str:
-        """Send one message; return the provider's message id or raise a classified SendError."""
-        message = shared.as_email(to, msg_id, organization_name, ack_url, subject)
+    def send(self, letter: Letter, recipient: Recipient) -> str:
+        message = letter.as_email(recipient)
         message.connection = self.connection
         try:
             message.send()
         except AnymailRecipientsRefused as exc:
-            raise SendError(f"refused by the provider: {exc}", permanent=True) from exc
+            raise TransportError(f"refused by the provider: {exc}", permanent=True) from exc
         except AnymailAPIError as exc:
             raise provider_error(exc) from exc
         except AnymailError as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}", permanent=True) from exc
+            raise TransportError(f"{type(exc).__name__}: {exc}", permanent=True) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
         status = getattr(message, "anymail_status", None)
-        return (status.message_id if status and status.message_id else None) or msg_id
+        return (status.message_id if status and status.message_id else None) or recipient.message_id
 
 
-def provider_error(exc: AnymailAPIError) -> SendError:
+@register
+class OutboxTransport(BackendTransport):
+    """Write each message as an .eml file in OUTBOX_DIR (the default, for trying the system)."""
+
+    name = "outbox"
+    backend = f"{OutboxBackend.__module__}.{OutboxBackend.__name__}"
+
+
+def provider_error(exc: AnymailAPIError) -> TransportError:
     """Classify a provider API error: 429 throttles, 5xx and no answer are transient, other 4xx permanent."""
     code = getattr(exc, "status_code", None)
     if code == 429:
         return Throttled(f"429 {exc}")
-    return SendError(f"{code or 'no answer'} {exc}", permanent=code is not None and 400 <= code < 500)
+    return TransportError(f"{code or 'no answer'} {exc}", permanent=code is not None and 400 <= code < 500)
 
 
-@contextlib.contextmanager
-def open_transport():
-    """Yield the transport for one batch and close its connection afterwards."""
-    transport = SmtpTransport() if settings.EMAIL_BACKEND == SMTP_BACKEND else BackendTransport()
+for _provider in ANYMAIL_PROVIDERS:
+    register(type(f"{_provider.title().replace('_', '')}Transport", (BackendTransport,),
+                  {"name": _provider, "backend": f"anymail.backends.{_provider}.EmailBackend",
+                   "__doc__": f"The {_provider} API, through anymail."}))  # fmt: skip
+
+
+def transport_name() -> str:
+    """Return the configured transport's name: also the key of its shared rate limit."""
+    return settings.EMAIL_DELIVERY
+
+
+def open_transport() -> Transport:
+    """Return a new transport of the configured kind (use it as a context manager for one batch)."""
     try:
-        yield transport
-    finally:
-        transport.close()
+        return REGISTRY[transport_name()]()
+    except KeyError:
+        raise TransportError(f"Unknown EMAIL_DELIVERY {transport_name()!r}", permanent=False) from None

@@ -178,6 +178,7 @@ def smtp_server(settings):
     """A real aiosmtpd server that Django's SMTP backend sends to."""
     with SmtpSink() as sink:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_DELIVERY = "smtp"  # the engine's transport (notices.transports)
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         yield sink

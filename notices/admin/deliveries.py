@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notices.admin import labels
 from notices.admin.records import ReadOnlyAdmin, short_time
-from notices.models import Delivery, Dispatch, DraftingUnit, RecallNotice, SendRecord
+from notices.models import Delivery, Dispatch, DraftingUnit, SendRecord
 from notices.models.search import folded_contains
 from recipients.models import Organization
 
@@ -166,7 +166,7 @@ class SendRecordAdmin(ReadOnlyAdmin):
             "sent_row": delivery.sent_at is not None and not types & {"sent", "delivered"},
             "acknowledged_row": delivery.acknowledged_at is not None and "acknowledged" not in types,
             "pdf_sha256": received_pdf_sha256(delivery),
-            "recall_notice": RecallNotice.objects.filter(delivery=delivery).first(),
+            "recall_notice": delivery.recall_notice(),
             "organisation_url": reverse("admin:notices_sendrecord_organisation", args=[organisation])
             if organisation
             else "",

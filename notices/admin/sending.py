@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from notices import audit, sending, tasks
+from notices import audit
 from notices.models import Dispatch
+from notices.models.workflow import WorkflowError
 
 
 def can_control_sending(user) -> bool:
@@ -37,7 +38,7 @@ class SendingAdminMixin:
         dispatch = get_object_or_404(Dispatch, pk=pk)
         if not self.has_view_permission(request, dispatch):
             raise PermissionDenied
-        return JsonResponse(sending.progress(dispatch))
+        return JsonResponse(dispatch.progress())
 
     def sending_control_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if request.method != "POST":
@@ -48,38 +49,41 @@ class SendingAdminMixin:
         control = getattr(self, f"sending_{action.replace('-', '_')}", None)
         if action not in SENDING_ACTIONS or control is None:
             raise PermissionDenied
-        level, text = control(request, dispatch)
+        try:
+            level, text = control(request, dispatch)
+        except WorkflowError as refused:
+            level, text = messages.ERROR, str(refused)
         audit.record(request.user, f"sending:{action}", dispatch, {"outcome": str(text)}, request=request)
         self.message_user(request, text, level)
         return HttpResponseRedirect(reverse("admin:notices_dispatch_change", args=[pk]))
 
     def sending_pause(self, request, dispatch: Dispatch) -> tuple[int, str]:
-        if sending.pause(dispatch):
+        if dispatch.pause():
             return messages.SUCCESS, _("Sending is paused. Messages already handed to the mail server stay sent.")
         return messages.WARNING, _("Only a dispatch that is sending can be paused.")
 
     def sending_resume(self, request, dispatch: Dispatch) -> tuple[int, str]:
         if dispatch.sending_paused_at is None:
             return messages.WARNING, _("This dispatch is not paused.")
-        count = sending.resume(dispatch)
+        count = dispatch.resume()
         return messages.SUCCESS, _("Sending resumed: %(count)d deliveries queued again.") % {"count": count}
 
     def sending_cancel(self, request, dispatch: Dispatch) -> tuple[int, str]:
-        count = sending.cancel(dispatch)
+        count = dispatch.cancel()
         return messages.SUCCESS, _("%(count)d deliveries not yet sent were cancelled.") % {"count": count}
 
     def sending_resend(self, request, dispatch: Dispatch) -> tuple[int, str]:
-        count = sending.resend_undelivered(dispatch)
+        count = dispatch.resend_undelivered()
         if not count:
             return messages.WARNING, _("There is no failed or cancelled delivery to send again.")
         return messages.SUCCESS, _("%(count)d deliveries that were not delivered are queued again.") % {"count": count}
 
     def sending_test_copy(self, request, dispatch: Dispatch) -> tuple[int, str]:
-        if dispatch.is_secret or not dispatch.pdf:
+        if not dispatch.is_emailed or not dispatch.pdf:
             return messages.ERROR, _("A test copy needs an issued dispatch that is not secret.")
         if not request.user.email:
             return messages.ERROR, _("Your account has no email address for the test copy.")
-        tasks.send_test_copy.delay(dispatch.pk, request.user.email)
+        dispatch.queue_test_copy(request.user.email)
         return messages.SUCCESS, _("A test copy marked TEST is on its way to %(address)s.") % {
             "address": request.user.email
         }

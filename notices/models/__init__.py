@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from notices.models.appendix import Appendix
-from notices.models.audit import AuditEvent, RecallNotice, RecallStatus
-from notices.models.delivery import Delivery, DeliveryStatus
+from notices.models.audit import AuditEvent
+from notices.models.delivery import Delivery, DeliveryKind, DeliveryStatus, RecallNotice, RecallStatus
 from notices.models.dispatch import Dispatch, DispatchStatus, RegisterCounter, Secrecy, Urgency
 from notices.models.events import DeliveryEvent
 from notices.models.issuers import DraftingUnit, Issuer, Signer
@@ -13,6 +13,7 @@ __all__ = [
     "AuditEvent",
     "Delivery",
     "DeliveryEvent",
+    "DeliveryKind",
     "DeliveryStatus",
     "Dispatch",
     "DispatchStatus",

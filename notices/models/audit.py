@@ -192,35 +192,3 @@ class AuditEvent(models.Model):
     def compute_hash(self) -> str:
         """Return SHA-256 over the canonical content and the previous hash."""
         return hashlib.sha256(self.canonical().encode()).hexdigest()
-
-
-class RecallStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-
-
-class RecallNotice(models.Model):
-    """One recall email to one recipient who was sent the recalled dispatch (written before sending)."""
-
-    dispatch = models.ForeignKey(
-        "notices.Dispatch", models.PROTECT, related_name="recall_notices", verbose_name=_("dispatch")
-    )
-    delivery = models.OneToOneField(
-        "notices.Delivery", models.PROTECT, related_name="recall_notice", verbose_name=_("delivery")
-    )
-    address = models.EmailField(_("email address"), max_length=254)
-    status = models.CharField(_("status"), max_length=10, choices=RecallStatus.choices, default=RecallStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("recall notice")
-        verbose_name_plural = _("recall notices")
-        ordering = ["dispatch", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.address} ({self.get_status_display()})"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models
 from django.db.models import F, Q
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notices import storage
 from notices.models import codes
+from notices.models.sending_controls import SendingControls
 from notices.models.workflow import WORKFLOW_PERMISSIONS, DispatchStatus, DispatchWorkflow, WorkflowError
 from notices.sanitizing import sanitize_body
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel, Suppression
@@ -25,6 +28,7 @@ __all__ = ["Dispatch", "DispatchError", "DispatchStatus", "RegisterCounter", "Se
 DispatchError = WorkflowError  # a dispatch action that its state or the user's role does not allow
 # The register's calendar is the agency's: a dispatch issued at 00:10 on 1 January in Hà Nội is in the new year.
 REGISTER_TIMEZONE = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")  # CR/LF would break (or inject) the email's headers
 
 
 class Urgency(models.TextChoices):
@@ -169,7 +173,8 @@ class DispatchQuerySet(models.QuerySet):
                 return code
 
 
-class Dispatch(DispatchWorkflow, models.Model):
+class Dispatch(DispatchWorkflow, SendingControls, models.Model):
+    Status, Urgency = DispatchStatus, Urgency  # read by SendingControls (which cannot import this module)
     issuer = models.ForeignKey("notices.Issuer", models.PROTECT, verbose_name=_("issuer"))
     drafting_unit = models.ForeignKey("notices.DraftingUnit", models.PROTECT, verbose_name=_("drafting unit"))
     signer = models.ForeignKey("notices.Signer", models.PROTECT, verbose_name=_("signer"))
@@ -239,8 +244,15 @@ class Dispatch(DispatchWorkflow, models.Model):
         return str(_("Draft: %(subject)s") % {"subject": self.subject})
 
     def save(self, *args, **kwargs) -> None:
+        Dispatch.clean(self)
         self.body = sanitize_body(self.body)  # document concern: only the allow-listed rich text is ever stored
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Refuse a subject with control characters: it becomes the email's Subject header."""
+        super().clean()
+        if CONTROL_CHARACTERS.search(self.subject or ""):
+            raise ValidationError({"subject": _("The subject must be one line without control characters.")})
 
     # --- What is printed -------------------------------------------------------------------
     @property

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from notices import sending
+from notices import fanout
 from notices.models import Dispatch, DispatchStatus
 from notices.ratelimit import TokenBucket
 from tests.conftest import make_group
@@ -38,9 +38,9 @@ def issue_to(draft, clerk, fresh_broker):
         draft.issued_at, draft.issued_by = timezone.now(), clerk
         draft.store_pdf(PDF)
         draft.save()
-        sending.begin_sending(draft)
-        sending.write_page(draft, "", None)
-        sending.finish_fan_out(draft.pk)
+        fanout.begin_sending(draft)
+        fanout.write_page(draft, "", None)
+        fanout.finish_fan_out(draft)
         return draft
 
     return issue

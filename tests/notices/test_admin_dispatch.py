@@ -8,7 +8,6 @@ from tests.conftest import approve
 def test_an_issued_dispatch_shows_its_body_as_formatted_text_not_html_source(
     client, draft, clerk, auditor, monkeypatch
 ):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     issuing.issue(approve(draft), clerk)
     Dispatch.objects.filter(pk=draft.pk).update(body=draft.body + '<script>alert("x")</script>')  # as if tampered
     client.force_login(auditor)

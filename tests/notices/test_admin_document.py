@@ -8,8 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from notices import issuing
+from notices.fanout import create_deliveries
 from notices.models import Delivery, Dispatch
-from notices.sending import SendError, create_deliveries
+from notices.transports import TransportError
 from tests.conftest import approve, make_group
 from tests.notices.conftest import open_pdf
 from tests.notices.test_docx_import import build_body, word_file
@@ -106,12 +107,11 @@ def test_a_secret_dispatch_is_registered_in_its_own_series_without_email(
 
 
 def test_the_sending_code_refuses_a_secret_dispatch_on_its_own(draft, clerk, monkeypatch):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.groups.add(make_group(2))
     issuing.issue(approve(draft), clerk)
     Dispatch.objects.filter(pk=draft.pk).update(secrecy="tuyet_mat")  # marked secret after issue, by any route
     draft.refresh_from_db()
-    with pytest.raises(SendError) as refused:
+    with pytest.raises(TransportError) as refused:
         create_deliveries(draft)
     assert refused.value.permanent and not Delivery.objects.exists()
 

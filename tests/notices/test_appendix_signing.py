@@ -34,7 +34,6 @@ def appendix_pdf(size: str = "A4") -> bytes:
 @pytest.fixture
 def issued(draft, clerk, monkeypatch, signing_certificate):
     """Issue number 05 a moment ago, Hà Nội time (the development certificate is valid from yesterday)."""
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     now = timezone.localtime()
     return issue_as_number(draft, clerk, 5, monkeypatch, when=(now.year, now.month, now.day, now.hour, now.minute))
 

@@ -33,7 +33,6 @@ def browser_page(monkeypatch):
 @pytest.fixture
 def issued(transactional_db, draft, clerk, monkeypatch, signing_certificate) -> Dispatch:
     """Issue a signed dispatch before the browser starts (pyHanko runs its own event loop)."""
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     cache.delete("verify-rate:127.0.0.1")
     yield issue_as_number(draft, clerk, 5, when=(timezone.localdate().year, 1, 1))
     cache.delete("verify-rate:127.0.0.1")

@@ -33,7 +33,6 @@ def test_the_sample_renders_signed_with_three_pages_and_its_parts(tmp_path, sign
 
 @pytest.mark.django_db
 def test_render_dispatch_writes_the_stored_pdf_of_an_issued_dispatch(draft, clerk, monkeypatch, tmp_path):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     preview = tmp_path / "preview.pdf"
     call_command("render_dispatch", str(draft.pk), "--output", str(preview), stdout=io.StringIO())
     with open_pdf(preview.read_bytes()) as pdf:

@@ -21,7 +21,6 @@ RANDOM_NAME = re.compile(r"^[A-Za-z0-9_-]{32}\.pdf$")
 
 @pytest.fixture
 def issued(draft, clerk, monkeypatch):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     return issue_as_number(draft, clerk, 1, monkeypatch)
 
 

@@ -50,7 +50,6 @@ def test_a_wrong_image_is_refused_with_a_clear_message(validator, upload, messag
 
 
 def test_the_signature_and_the_seal_overlap_in_the_signature_block(draft, clerk, monkeypatch):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.signer.signature_image.save("chu-ky.png", ink_png(BLUE))
     draft.issuer.seal_image.save("con-dau.png", ink_png(RED, seal=True))
     with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:

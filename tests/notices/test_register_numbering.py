@@ -24,7 +24,6 @@ def copy_of(draft: Dispatch, subject: str) -> Dispatch:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_clerks_issuing_at_once_get_distinct_consecutive_numbers(draft, clerk, monkeypatch):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     other = copy_of(draft, "thứ hai")
     barrier, errors = threading.Barrier(2), []
 

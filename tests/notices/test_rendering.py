@@ -24,7 +24,6 @@ ADDRESSEES = "Công an thành phố Hà Nội\nSở Nội vụ thành phố Hà 
 @pytest.fixture
 def issued(draft, clerk, monkeypatch):
     """Issue a KHẨN dispatch to three addressees as number 05 on 5 March 2026."""
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.addressees = ADDRESSEES
     draft.urgency = "khan"
     draft.extra_distribution = "Giám đốc (để b/c)"
@@ -35,7 +34,6 @@ def issued(draft, clerk, monkeypatch):
 @pytest.fixture
 def long_issued(draft, clerk, monkeypatch):
     """Issue a dispatch long enough for five or more pages."""
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.body = sample_body(rounds=13)
     draft.save()
     return issue_as_number(draft, clerk, 12, monkeypatch)
@@ -99,7 +97,6 @@ def test_the_addressees_body_and_signature_read_back_in_vietnamese_exactly(issue
 
 
 def test_one_addressee_stands_on_the_kinh_gui_line(draft, clerk, monkeypatch):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.addressees = "Công an thành phố Hà Nội"
     draft.save()
     with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:
@@ -146,7 +143,6 @@ def test_a_long_dispatch_is_a4_inside_its_margins_with_page_numbers_from_page_2(
 
 
 def test_the_issuer_margins_move_the_text(draft, clerk, monkeypatch):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.issuer.margin_left, draft.issuer.margin_top = 35, 25
     draft.issuer.save()
     with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:
@@ -281,7 +277,6 @@ def test_the_qr_code_keeps_a_quiet_zone_of_four_modules(issued):
 
 
 def test_the_issuer_name_breaks_where_the_name_breaks(draft, clerk, monkeypatch):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.issuer.printed_name = "Bảo hiểm xã hội | thành phố Hà Nội"
     draft.issuer.save()
     with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:
@@ -310,7 +305,6 @@ def test_a_replacement_names_the_dispatch_it_replaces(issued, clerk, monkeypatch
 def test_the_editors_trailing_empty_paragraph_does_not_push_the_end_mark_onto_its_own_line(
     draft, clerk, monkeypatch, trailing
 ):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.body = f"<p>Đề nghị Quý cơ quan phối hợp thực hiện.</p>{trailing}"
     draft.save()
     with open_pdf(stored_pdf(issue_as_number(draft, clerk, 1, monkeypatch))) as pdf:
@@ -320,7 +314,6 @@ def test_the_editors_trailing_empty_paragraph_does_not_push_the_end_mark_onto_it
 
 
 def test_a_tables_header_row_prints_bold_and_centred(draft, clerk, monkeypatch):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     # The editor writes tables with no <thead>: their first row is the header.
     draft.body = (
         "<p>Kết quả như sau:</p><table><tbody><tr><td>STT</td><td>Nội dung công việc</td></tr>"
@@ -338,7 +331,6 @@ def test_a_tables_header_row_prints_bold_and_centred(draft, clerk, monkeypatch):
 
 
 def test_lists_use_the_vietnamese_marks(draft, clerk, monkeypatch):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.body = (
         "<p>Nội dung:</p><ul><li>Rà soát đơn vị nợ đóng;<ul><li>nợ từ 03 tháng;</li><li>nợ từ 06 tháng;</li></ul></li>"
         "<li>Báo cáo kết quả.</li></ul><ol><li>Lập danh sách;</li><li>Gửi văn bản đôn đốc.</li></ol><p>Trân trọng./.</p>"

@@ -3,13 +3,21 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import threading
+import time
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connections, transaction
+from django.test.signals import template_rendered
+from django.urls import reverse
 from django.utils import timezone
 
-from notices import acknowledgement, issuing, mail, sending, tasks
+from notices import acknowledgement, fanout, issuing, mail, sendloop, tasks
 from notices.models import Delivery, DeliveryEvent, DeliveryStatus, Dispatch, DispatchStatus, Urgency
+from notices.models.workflow import WorkflowError
 from notices.ratelimit import TokenBucket, client
+from notices.transports import TransportError
 from recipients.models import Organization, OrganizationEmail, Suppression
 from tests.conftest import approve, make_group, wait_until
 from tests.notices.delivery_fixtures import PDF
@@ -67,7 +75,7 @@ def test_a_secret_dispatch_is_registered_but_never_emailed(
     assert not Delivery.objects.exists() and smtp_server.messages == []
 
 
-# --- The state machine, claims and classification (sending.send_batch called directly) -------------
+# --- The state machine, claims and classification (sendloop.send_batch called directly) ------------
 
 S = DeliveryStatus
 
@@ -80,14 +88,28 @@ def event_types(delivery: Delivery) -> list[str]:
     return list(delivery.events.order_by("at", "pk").values_list("type", flat=True))
 
 
+def on_message(sink, react) -> None:
+    """Call `react(n)` in its own thread (with its own database connection) as the sink receives message n."""
+    handle = sink.handler.handle_DATA
+
+    async def handle_data(server, session, envelope):
+        reply = await handle(server, session, envelope)
+        worker = threading.Thread(target=lambda: (react(len(sink.messages)), connections.close_all()))
+        worker.start()
+        worker.join()
+        return reply
+
+    sink.handler.handle_DATA = handle_data
+
+
 @pytest.mark.django_db
 def test_a_replayed_send_task_sends_nothing(issue_to, smtp_server):
     dispatch = issue_to(3)
     ids = ids_of(dispatch)
 
-    assert sending.send_batch(ids) == 3
-    assert sending.send_batch(ids) == 0  # the same task delivered again by the broker
-    assert sending.send_batch(ids[:1]) == 0
+    assert sendloop.send_batch(ids) == 3
+    assert sendloop.send_batch(ids) == 0  # the same task delivered again by the broker
+    assert sendloop.send_batch(ids[:1]) == 0
 
     assert sorted(smtp_server.handler.counts.values()) == [1, 1, 1]
     for delivery in dispatch.deliveries.all():
@@ -102,9 +124,9 @@ def test_a_transition_from_the_wrong_status_changes_nothing_and_writes_no_event(
     dispatch = issue_to(1)
     (pk,) = ids_of(dispatch)
 
-    assert not sending.transition(pk, S.SENT, from_=[S.SENDING])
-    assert sending.transition(pk, S.CANCELLED, "operator")
-    assert not sending.transition(pk, S.CANCELLED, "operator again")
+    assert not Delivery.objects.transition(pk, S.SENT, from_=[S.SENDING])
+    assert Delivery.objects.transition(pk, S.CANCELLED, "operator")
+    assert not Delivery.objects.transition(pk, S.CANCELLED, "operator again")
 
     assert event_types(Delivery.objects.get(pk=pk)) == ["queued", "cancelled"]
 
@@ -112,7 +134,7 @@ def test_a_transition_from_the_wrong_status_changes_nothing_and_writes_no_event(
 @pytest.mark.django_db
 def test_a_batch_is_sent_over_one_smtp_connection(issue_to, smtp_server):
     dispatch = issue_to(5)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
     assert len(smtp_server.messages) == 5 and smtp_server.handler.connections == 1
 
 
@@ -126,7 +148,7 @@ def test_550_fails_at_once_451_is_deferred_and_421_slows_the_bucket_without_spen
     smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "451 4.7.1 Greylisted")
     smtp_server.handler.refuse("office002@bhxh-hanoi.example.vn", "421 4.7.0 Too many messages, slow down")
 
-    assert sending.send_batch(ids_of(dispatch)) == 0
+    assert sendloop.send_batch(ids_of(dispatch)) == 0
 
     refused, greylisted, throttled = dispatch.deliveries.order_by("address")
     assert (refused.status, refused.attempts) == (S.FAILED, 1) and "550 5.1.1 No such mailbox" in refused.last_error
@@ -144,11 +166,11 @@ def test_a_deferred_delivery_is_sent_when_due_with_the_same_message_id(issue_to,
     dispatch = issue_to(1)
     (pk,) = ids_of(dispatch)
     smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", "451 4.7.1 Greylisted")
-    sending.send_batch([pk])
-    assert sending.send_batch([pk]) == 0  # not due yet
+    sendloop.send_batch([pk])
+    assert sendloop.send_batch([pk]) == 0  # not due yet
 
     Delivery.objects.filter(pk=pk).update(next_attempt_at=timezone.now())
-    assert sending.send_batch([pk]) == 1
+    assert sendloop.send_batch([pk]) == 1
 
     delivery = Delivery.objects.get(pk=pk)
     assert (delivery.status, delivery.attempts, delivery.last_error) == (S.SENT, 2, "")
@@ -166,9 +188,9 @@ def test_it_fails_with_the_reason_when_the_retries_run_out(issue_to, smtp_server
     dispatch = issue_to(1)
     (pk,) = ids_of(dispatch)
     smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", "451 4.3.0 Busy", "451 4.3.0 Still busy")
-    sending.send_batch([pk])
+    sendloop.send_batch([pk])
     Delivery.objects.filter(pk=pk).update(next_attempt_at=timezone.now())
-    sending.send_batch([pk])
+    sendloop.send_batch([pk])
 
     delivery = Delivery.objects.get(pk=pk)
     assert delivery.status == S.FAILED and delivery.last_error == "451 4.3.0 Still busy"
@@ -181,7 +203,7 @@ def test_it_retries_a_refused_connection(issue_to, settings, smtp_server):
     settings.SEND_RETRY_BASE_SECONDS = 120
     settings.EMAIL_PORT = free_port()
     dispatch = issue_to(1)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
     (delivery,) = dispatch.deliveries.all()
     assert delivery.status == S.DEFERRED and "ConnectionRefusedError" in delivery.last_error
 
@@ -190,7 +212,7 @@ def test_it_retries_a_refused_connection(issue_to, settings, smtp_server):
 def test_the_email_carries_the_dispatch_the_pdf_the_acknowledgement_link_and_the_scam_notice(issue_to, smtp_server):
     dispatch = issue_to(1, urgency=Urgency.EXPRESS)
     (pk,) = ids_of(dispatch)
-    sending.send_batch([pk])
+    sendloop.send_batch([pk])
 
     (message,) = smtp_server.messages
     assert message["To"] == "office000@bhxh-hanoi.example.vn"
@@ -209,22 +231,28 @@ def test_the_email_carries_the_dispatch_the_pdf_the_acknowledgement_link_and_the
 @pytest.mark.django_db
 def test_the_email_shows_the_verification_code_and_link_when_the_dispatch_has_them(issue_to, smtp_server):
     dispatch = issue_to(1, short_code="K7Q2-9XPA", verification_code="a" * 40)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
     text = smtp_server.messages[0].get_body(("plain",)).get_content()
     assert "K7Q2-9XPA" in text and dispatch.verification_url() in text
 
 
 @pytest.mark.django_db
-def test_the_shared_parts_are_built_once_per_dispatch(issue_to, smtp_server, monkeypatch):
+def test_the_shared_parts_are_built_once_per_dispatch(issue_to, smtp_server):
     dispatch = issue_to(4)
     mail._cache.clear()
-    built = []
-    original = mail.build
-    monkeypatch.setattr(mail, "build", lambda d: built.append(d.pk) or original(d))
-    ids = ids_of(dispatch)
-    sending.send_batch(ids[:2])
-    sending.send_batch(ids[2:])
-    assert built == [dispatch.pk] and len(smtp_server.messages) == 4
+    rendered = []
+
+    def count(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(count)
+    try:
+        ids = ids_of(dispatch)
+        sendloop.send_batch(ids[:2])
+        sendloop.send_batch(ids[2:])
+    finally:
+        template_rendered.disconnect(count)
+    assert rendered.count("notices/email/dispatch.txt") == 1 and len(smtp_server.messages) == 4
 
 
 @pytest.mark.django_db
@@ -232,8 +260,8 @@ def test_copied_addresses_of_one_organisation_get_their_own_messages(issue_to, s
     dispatch = issue_to(1)
     org = Organization.objects.get()
     OrganizationEmail.objects.create(organization=org, address="vanthu.copy@bhxh-hanoi.example.vn")
-    sending.write_page(dispatch, "", None)
-    sending.send_batch(ids_of(dispatch))
+    fanout.write_page(dispatch, "", None)
+    sendloop.send_batch(ids_of(dispatch))
     assert sorted(rcpts for _, rcpts in smtp_server.handler.envelopes) == [
         ["office000@bhxh-hanoi.example.vn"],
         ["vanthu.copy@bhxh-hanoi.example.vn"],
@@ -244,7 +272,7 @@ def test_copied_addresses_of_one_organisation_get_their_own_messages(issue_to, s
 def test_a_suppressed_address_is_recorded_as_suppressed_and_never_sent(draft, clerk, issue_to, smtp_server):
     Suppression.objects.create(address="office001@bhxh-hanoi.example.vn", reason="bounce")
     dispatch = issue_to(3)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
 
     suppressed = Delivery.objects.get(address="office001@bhxh-hanoi.example.vn")
     assert suppressed.status == S.SUPPRESSED and event_types(suppressed) == ["suppressed"]
@@ -256,7 +284,7 @@ def test_a_suppressed_address_is_recorded_as_suppressed_and_never_sent(draft, cl
 def test_the_send_path_refuses_a_dispatch_that_became_secret(issue_to, smtp_server):
     dispatch = issue_to(2)
     Dispatch.objects.filter(pk=dispatch.pk).update(secrecy="mat")
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
     assert smtp_server.messages == []
     assert set(dispatch.deliveries.values_list("status", "last_error")) == {
         (S.FAILED, "Secret dispatches are never emailed.")
@@ -270,8 +298,8 @@ def test_the_fan_out_refuses_a_secret_dispatch(draft, clerk, fresh_broker):
     tasks.fan_out(draft.pk)
     tasks.fan_out_page(draft.pk, "", None, 2)
     assert not Delivery.objects.exists()
-    with pytest.raises(sending.SendError):
-        sending.begin_sending(Dispatch.objects.get(pk=draft.pk))
+    with pytest.raises(TransportError):
+        fanout.begin_sending(Dispatch.objects.get(pk=draft.pk))
 
 
 @pytest.mark.django_db
@@ -280,19 +308,19 @@ def test_create_deliveries_writes_every_address_in_one_go_and_refuses_a_secret_d
     draft.groups.add(make_group(7))
     Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.ISSUED, number=2)
     draft.refresh_from_db()
-    assert sending.create_deliveries(draft) == 7
+    assert fanout.create_deliveries(draft) == 7
     Dispatch.objects.filter(pk=draft.pk).update(secrecy="tuyet_mat")
     draft.refresh_from_db()
-    with pytest.raises(sending.SendError) as refused:
-        sending.create_deliveries(draft)
+    with pytest.raises(TransportError) as refused:
+        fanout.create_deliveries(draft)
     assert refused.value.permanent
 
 
 @pytest.mark.django_db
 def test_urgent_dispatches_go_to_the_urgent_queue(draft):
-    assert sending.send_queue(draft) == "send"
+    assert draft.send_queue == "send"
     draft.urgency = Urgency.VERY_URGENT
-    assert sending.send_queue(draft) == "send-urgent"
+    assert draft.send_queue == "send-urgent"
 
 
 # --- Operator controls ---------------------------------------------------------------------------
@@ -302,30 +330,25 @@ def test_urgent_dispatches_go_to_the_urgent_queue(draft):
 def test_a_paused_dispatch_sends_nothing_until_resumed(issue_to, smtp_server, django_capture_on_commit_callbacks):
     dispatch = issue_to(3)
     ids = ids_of(dispatch)
-    assert sending.pause(dispatch)
-    assert sending.send_batch(ids) == 0 and smtp_server.messages == []
+    assert dispatch.pause()
+    assert sendloop.send_batch(ids) == 0 and smtp_server.messages == []
     assert set(dispatch.deliveries.values_list("status", flat=True)) == {S.QUEUED}
 
     with django_capture_on_commit_callbacks() as callbacks:
-        assert sending.resume(dispatch) == 3
+        assert dispatch.resume() == 3
     assert len(callbacks) == 1  # the send tasks are queued once the resume commits
-    assert sending.send_batch(ids) == 3
+    assert sendloop.send_batch(ids) == 3
 
 
-@pytest.mark.django_db
-def test_pausing_mid_batch_gives_the_rest_back_without_spending_attempts(issue_to, smtp_server, monkeypatch):
+def test_pausing_mid_batch_gives_the_rest_back_without_spending_attempts(
+    transactional_db, issue_to, smtp_server, monkeypatch
+):
     dispatch = issue_to(3)
     ids = ids_of(dispatch)
-    monkeypatch.setattr(sending.time, "monotonic", iter(range(0, 1000, 5)).__next__)  # a check before each message
-    original = sending.send_claimed_one
+    monkeypatch.setattr(sendloop, "clock", iter(range(0, 1000, 5)).__next__)  # a check before each message
+    on_message(smtp_server, lambda n: n == 1 and dispatch.pause())  # the operator pauses as message 1 arrives
 
-    def send_then_pause(delivery, *args):
-        sent = original(delivery, *args)
-        sending.pause(dispatch)
-        return sent
-
-    monkeypatch.setattr(sending, "send_claimed_one", send_then_pause)
-    assert sending.send_batch(ids) == 1
+    assert sendloop.send_batch(ids) == 1
     first, *rest = dispatch.deliveries.order_by("pk")
     assert first.status == S.SENT
     assert [(d.status, d.attempts) for d in rest] == [(S.QUEUED, 0), (S.QUEUED, 0)]
@@ -339,18 +362,18 @@ def test_cancel_stops_the_waiting_deliveries_and_resend_queues_them_again(
     dispatch = issue_to(4)
     ids = ids_of(dispatch)
     smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "451 4.3.0 Busy")
-    sending.send_batch(ids[:2])  # one sent, one deferred
+    sendloop.send_batch(ids[:2])  # one sent, one deferred
 
-    assert sending.cancel(dispatch) == 3
+    assert dispatch.cancel() == 3
     dispatch.refresh_from_db()
     assert dispatch.status == DispatchStatus.PARTLY_FAILED
     assert sorted(dispatch.deliveries.values_list("status", flat=True)) == [S.CANCELLED] * 3 + [S.SENT]
 
     with django_capture_on_commit_callbacks(execute=False):
-        assert sending.resend_undelivered(dispatch) == 3
+        assert dispatch.resend_undelivered() == 3
     dispatch.refresh_from_db()
     assert dispatch.status == DispatchStatus.SENDING
-    assert sending.send_batch(ids) == 3
+    assert sendloop.send_batch(ids) == 3
     assert sorted(smtp_server.handler.counts.values()) == [1, 1, 1, 1]
     dispatch.refresh_from_db()
     assert dispatch.status == DispatchStatus.SENT
@@ -359,20 +382,22 @@ def test_cancel_stops_the_waiting_deliveries_and_resend_queues_them_again(
 @pytest.mark.django_db
 def test_a_test_copy_is_marked_test_and_is_neither_counted_nor_registered(issue_to, smtp_server):
     dispatch = issue_to(2)
-    before = list(DeliveryEvent.objects.values_list("pk", flat=True))
-    sending.send_test_copy(dispatch.pk, "vanthu@bhxh.example.vn")
+    before = list(DeliveryEvent.objects.filter(delivery__kind="dispatch").values_list("pk", flat=True))
+    copy = dispatch.queue_test_copy("vanthu@bhxh.example.vn")
+    sendloop.send_batch([copy])
 
     (message,) = smtp_server.messages
     assert message["Subject"].startswith("[TEST] [Số 07/BHXH-QLT]") and message["To"] == "vanthu@bhxh.example.vn"
     assert dispatch.deliveries.count() == 2 and not dispatch.deliveries.exclude(status=S.QUEUED).exists()
-    assert list(DeliveryEvent.objects.values_list("pk", flat=True)) == before
+    assert list(DeliveryEvent.objects.filter(delivery__kind="dispatch").values_list("pk", flat=True)) == before
+    assert Delivery.every_kind.get(pk=copy).status == S.SENT  # through the same loop, on a row of its own
 
 
 @pytest.mark.django_db
 def test_the_outbox_backend_writes_one_eml_per_delivery_with_its_message_id(issue_to, settings, tmp_path):
-    settings.EMAIL_BACKEND = "notices.outbox.EmailBackend"
+    settings.EMAIL_DELIVERY = "outbox"
     dispatch = issue_to(2)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
     files = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 2
     ids = {d.provider_message_id for d in dispatch.deliveries.all()}
@@ -393,7 +418,7 @@ def test_the_appendices_follow_the_dispatch_pdf_in_order(draft, issue_to, smtp_s
         Appendix.objects.create(dispatch=draft, title=f"Phụ lục {position}", position=position, file=upload)
     stored = [item.read() for item in draft.appendices.order_by("position")]  # as rewritten without active content
     dispatch = issue_to(1)
-    sending.send_batch(ids_of(dispatch))
+    sendloop.send_batch(ids_of(dispatch))
 
     (message,) = smtp_server.messages
     files = [(part.get_filename(), part.get_content()) for part in message.iter_attachments()]
@@ -402,3 +427,226 @@ def test_the_appendices_follow_the_dispatch_pdf_in_order(draft, issue_to, smtp_s
         ("07-BHXH-QLT-phu-luc-1.pdf", stored[0]),
         ("07-BHXH-QLT-phu-luc-2.pdf", stored[1]),
     ]
+
+
+# --- Claims and states: what a duplicated task, a second worker or a late actor must never do ---------
+
+
+@pytest.mark.django_db
+def test_a_batch_replayed_while_its_rows_are_sending_sends_nothing(issue_to, smtp_server):
+    dispatch = issue_to(3)
+    ids = ids_of(dispatch)
+    assert Delivery.objects.claim(ids) == ids  # a first worker holds them, mid-batch
+
+    assert sendloop.send_batch(ids) == 0
+    assert smtp_server.messages == []
+    assert set(dispatch.deliveries.values_list("status", "attempts")) == {(S.SENDING, 1)}
+
+
+def test_two_workers_claiming_one_batch_at_once_never_both_get_a_row(transactional_db, issue_to):
+    dispatch = issue_to(3)
+    ids = ids_of(dispatch)
+    second: list = []
+
+    def other_worker():
+        try:
+            second.append(Delivery.objects.claim(ids))
+        except Exception as exc:  # e.g. a claim that found its rows changed under it
+            second.append(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first = Delivery.objects.claim(ids)  # not committed yet: the rows are locked
+        worker = threading.Thread(target=other_worker)
+        worker.start()
+        worker.join(timeout=10)
+    worker.join()
+    assert first == ids and second == [[]]
+    assert all(event_types(d).count("sending") == 1 for d in dispatch.deliveries.all())
+
+
+@pytest.mark.django_db
+def test_record_sent_leaves_a_delivery_that_another_actor_moved_first(issue_to):
+    dispatch = issue_to(2)
+    moved, kept = ids_of(dispatch)
+    Delivery.objects.claim([moved, kept])
+    assert Delivery.objects.transition(moved, S.QUEUED, "requeued by the sweeper", from_=[S.SENDING])
+
+    assert Delivery.objects.record_sent([(moved, "pm-1", timezone.now()), (kept, "pm-2", timezone.now())]) == 1
+
+    requeued = Delivery.objects.get(pk=moved)
+    assert (requeued.status, requeued.provider_message_id, requeued.sent_at) == (S.QUEUED, "", None)
+    assert "sent" not in event_types(requeued)
+    assert Delivery.objects.get(pk=kept).status == S.SENT
+
+
+def test_accepted_messages_are_committed_every_send_commit_every_messages(
+    transactional_db, issue_to, smtp_server, settings
+):
+    settings.SEND_COMMIT_EVERY, settings.SEND_COMMIT_SECONDS = 2, 3600
+    dispatch = issue_to(4)
+    committed: dict[int, int] = {}
+    on_message(smtp_server, lambda n: committed.setdefault(n, Delivery.objects.filter(status=S.SENT).count()))
+
+    assert sendloop.send_batch(ids_of(dispatch)) == 4
+    assert committed == {1: 0, 2: 0, 3: 2, 4: 2}  # what another connection saw as each message arrived
+    assert Delivery.objects.filter(status=S.SENT).count() == 4
+
+
+@pytest.mark.django_db
+def test_a_dispatch_does_not_finish_before_its_fan_out_has(draft, clerk, fresh_broker, smtp_server, settings):
+    settings.SEND_FANOUT_PAGE_SIZE = 2
+    draft.groups.add(make_group(3))
+    draft.number, draft.year, draft.series = 4, 2026, "regular"
+    draft.store_pdf(PDF)
+    draft.save()
+    Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.ISSUED)
+    draft.refresh_from_db()
+    fanout.begin_sending(draft)
+    (first_page, last_page), expected = fanout.plan_pages(draft)
+    assert sendloop.send_batch(fanout.write_page(draft, *first_page)) == 2
+    fanout.finish_fan_out_if_complete(draft, expected)
+
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.SENDING and draft.fanned_out_at is None
+    assert sendloop.send_batch(fanout.write_page(draft, *last_page)) == 1
+    fanout.finish_fan_out_if_complete(draft, expected)
+    draft.refresh_from_db()
+    assert draft.status == DispatchStatus.SENT
+
+
+@pytest.mark.django_db
+def test_the_send_loop_takes_a_token_of_the_shared_bucket_for_each_message(issue_to, smtp_server, settings):
+    dispatch = issue_to(3)
+    settings.SEND_RATE_PER_SECOND, settings.SEND_RATE_BURST = 1, 1000  # refills one token a second
+    bucket = TokenBucket("smtp")
+    bucket.reset()
+    before = time.time()
+    assert sendloop.send_batch(ids_of(dispatch)) == 3
+    tokens = client().hget(bucket.key, "tokens")
+    assert tokens is not None and float(tokens) <= 1000 - 3 + (time.time() - before) * 1
+
+
+# --- What the screen promises ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_recalled_dispatch_is_never_emailed_again(issue_to, clerk, smtp_server, django_capture_on_commit_callbacks):
+    dispatch = issue_to(3)
+    ids = ids_of(dispatch)
+    assert sendloop.send_batch(ids[:1]) == 1
+    assert dispatch.pause()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert issuing.recall(dispatch, clerk, "Ban hành nhầm.") == 1
+
+    with pytest.raises(WorkflowError, match="sent again"):
+        dispatch.resend_undelivered()
+    with pytest.raises(WorkflowError, match="resumed"):
+        dispatch.resume()
+    assert not dispatch.can_resend
+    Dispatch.objects.filter(pk=dispatch.pk).update(sending_paused_at=None)
+    Delivery.objects.filter(pk__in=ids).update(status=S.QUEUED)  # even if a row were queued by any route
+    assert sendloop.send_batch(ids) == 0
+    assert [m["To"] for m in smtp_server.messages] == ["office000@bhxh-hanoi.example.vn"]  # the one sent before
+    assert set(Delivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {S.FAILED}
+
+
+@pytest.mark.django_db
+def test_a_subject_with_control_characters_is_refused_on_save(draft):
+    for subject in ["phối hợp\r\nBcc: all@example.vn", "phối hợp\nthu", "phối hợp\x07"]:
+        draft.subject = subject
+        with pytest.raises(ValidationError):
+            draft.save()
+        with pytest.raises(ValidationError):
+            draft.full_clean()
+    assert Dispatch.objects.get(pk=draft.pk).subject == "phối hợp đôn đốc đóng BHXH, BHYT năm 2026"
+
+
+@pytest.mark.django_db
+def test_a_batch_that_cannot_build_its_messages_fails_them_with_the_reason(issue_to, smtp_server):
+    dispatch = issue_to(2)
+    Dispatch.objects.filter(pk=dispatch.pk).update(subject="phối hợp\r\nBcc: all@example.vn")  # past every check
+    assert sendloop.send_batch(ids_of(dispatch)) == 0
+    assert smtp_server.messages == []
+    (row,) = set(dispatch.deliveries.values_list("status", "last_error"))
+    assert row[0] == S.FAILED and row[1].startswith("BadHeaderError")
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.PARTLY_FAILED
+
+
+@pytest.mark.django_db
+def test_a_cancel_of_deliveries_that_never_failed_does_not_read_partly_failed(issue_to, smtp_server):
+    dispatch = issue_to(3)
+    assert sendloop.send_batch(ids_of(dispatch)[:1]) == 1
+    assert dispatch.cancel() == 2
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.SENT and not dispatch.can_resend
+
+
+@pytest.mark.django_db
+def test_resend_is_offered_only_when_something_did_not_arrive(client, clerk, issue_to, smtp_server):
+    dispatch = issue_to(2)
+    smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "550 5.1.1 No such mailbox")
+    client.force_login(clerk)
+    page = reverse("admin:notices_dispatch_change", args=[dispatch.pk])
+    assert sendloop.send_batch(ids_of(dispatch)[:1]) == 1
+    sendloop.send_batch(ids_of(dispatch)[1:])
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.PARTLY_FAILED and dispatch.can_resend
+    assert "Resend to those not delivered" in client.get(page).content.decode()
+
+    Delivery.objects.filter(status=S.FAILED).update(status=S.SENT)
+    Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.SENT)
+    dispatch.refresh_from_db()
+    assert not dispatch.can_resend
+    assert "Resend to those not delivered" not in client.get(page).content.decode()
+    with pytest.raises(WorkflowError):
+        dispatch.resend_undelivered()
+
+
+@pytest.mark.django_db
+def test_the_test_copy_carries_a_working_acknowledgement_link(client, issue_to, smtp_server, settings):
+    dispatch = issue_to(1)
+    copy = dispatch.queue_test_copy("vanthu@bhxh.example.vn")
+    sendloop.send_batch([copy])
+    text = smtp_server.messages[0].get_body(("plain",)).get_content()
+    assert acknowledgement.url(copy) in text and f"{settings.PUBLIC_BASE_URL}/\n" not in text
+    assert client.get(acknowledgement.url(copy).removeprefix(settings.PUBLIC_BASE_URL)).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("urgency", [Urgency.EXPRESS, Urgency.VERY_URGENT, Urgency.URGENT])
+def test_an_urgent_dispatch_says_so_in_its_subject_and_priority_headers(issue_to, smtp_server, urgency):
+    dispatch = issue_to(1, urgency=urgency)
+    sendloop.send_batch(ids_of(dispatch))
+    (message,) = smtp_server.messages
+    assert message["Subject"] == f"[{urgency.label}] [Số 07/BHXH-QLT] V/v {dispatch.subject}"
+    assert (message["X-Priority"], message["Importance"], message["Priority"]) == ("1 (Highest)", "high", "urgent")
+
+
+@pytest.mark.django_db
+def test_a_normal_dispatch_has_no_priority_headers(issue_to, smtp_server):
+    sendloop.send_batch(ids_of(issue_to(1)))
+    (message,) = smtp_server.messages
+    assert message["X-Priority"] is None and message["Importance"] is None
+
+
+@pytest.mark.django_db
+def test_the_agency_is_named_in_sentence_case_inside_a_sentence(issue_to, smtp_server):
+    sendloop.send_batch(ids_of(issue_to(1)))
+    (message,) = smtp_server.messages
+    for body in (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()):
+        assert "Bảo hiểm xã hội thành phố Hà Nội gửi Quý cơ quan" in body
+        assert "BẢO HIỂM XÃ HỘI THÀNH PHỐ HÀ NỘI gửi" not in body
+        assert "Bảo hiểm xã hội thành phố Hà Nội không bao giờ yêu cầu" in body
+
+
+@pytest.mark.django_db
+def test_an_address_suppressed_after_the_fan_out_is_not_sent_by_the_loop(issue_to, smtp_server):
+    dispatch = issue_to(2)
+    Suppression.objects.create(address="office001@bhxh-hanoi.example.vn", reason="complaint")
+    assert sendloop.send_batch(ids_of(dispatch)) == 1
+    assert [rcpts for _, rcpts in smtp_server.handler.envelopes] == [["office000@bhxh-hanoi.example.vn"]]
+    late = Delivery.objects.get(address="office001@bhxh-hanoi.example.vn")
+    assert late.status == S.SUPPRESSED and event_types(late) == ["queued", "sending", "suppressed"]

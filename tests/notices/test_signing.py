@@ -20,7 +20,6 @@ from tests.notices.conftest import issue_as_number, stored_pdf
 
 @pytest.fixture
 def signed(draft, clerk, monkeypatch, signing_certificate):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     dispatch = issue_as_number(draft, clerk, 5, monkeypatch)
     return dispatch, stored_pdf(dispatch)
 

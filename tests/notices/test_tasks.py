@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from notices import sending, tasks
-from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus
+from notices import fanout, sweeper, tasks
+from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus, RecallNotice
 from tests.notices.test_sending import wait_until
 
 S = DeliveryStatus
+ROOT = Path(__file__).resolve().parents[2]
 LONG_AGO = timezone.now() - datetime.timedelta(hours=1)
 
 
@@ -22,7 +28,7 @@ def age(queryset, **fields) -> None:
 def test_the_sweeper_resends_what_a_dead_worker_and_a_lost_queue_left_behind(issue_to, smtp_server, celery_worker):
     dispatch = issue_to(3)
     first, *others = dispatch.deliveries.order_by("pk")
-    sending.claim([first.pk])  # its worker died after claiming it
+    Delivery.every_kind.claim([first.pk])  # its worker died after claiming it
     age(dispatch.deliveries.all())  # and Redis lost the tasks of the two others
 
     assert tasks.sweep() == {"timed_out": 0, "stuck": 1, "enqueued": 3, "fan_outs": 0}
@@ -38,25 +44,25 @@ def test_the_sweeper_resends_what_a_dead_worker_and_a_lost_queue_left_behind(iss
 @pytest.mark.django_db
 def test_the_sweeper_leaves_fresh_and_paused_work_alone(issue_to):
     dispatch = issue_to(2)
-    assert sending.sweep(lambda: True)["enqueued"] == 0  # queued a moment ago: its task is surely in Redis
-    sending.pause(dispatch)
+    assert sweeper.sweep(lambda: True)["enqueued"] == 0  # queued a moment ago: its task is surely in Redis
+    dispatch.pause()
     age(dispatch.deliveries.all())
-    assert sending.sweep(lambda: True)["enqueued"] == 0
-    sending.resume(dispatch)
+    assert sweeper.sweep(lambda: True)["enqueued"] == 0
+    dispatch.resume()
     age(dispatch.deliveries.all())
-    assert sending.sweep(lambda: False)["enqueued"] == 0  # tasks still wait in the broker: nothing was lost
-    assert sending.sweep(lambda: True)["enqueued"] == 2
+    assert sweeper.sweep(lambda: False)["enqueued"] == 0  # tasks still wait in the broker: nothing was lost
+    assert sweeper.sweep(lambda: True)["enqueued"] == 2
 
 
 @pytest.mark.django_db
 def test_the_sweeper_requeues_a_due_retry_and_times_out_very_old_deliveries(issue_to, settings):
     dispatch = issue_to(2)
     due, old = dispatch.deliveries.order_by("pk")
-    sending.claim([due.pk])
-    sending.transition(due.pk, S.DEFERRED, "451", next_attempt_at=timezone.now())
+    Delivery.every_kind.claim([due.pk])
+    Delivery.every_kind.transition(due.pk, S.DEFERRED, "451", next_attempt_at=timezone.now())
     Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
 
-    counts = sending.sweep(lambda: True)
+    counts = sweeper.sweep(lambda: True)
 
     assert counts["timed_out"] == 1 and counts["enqueued"] == 1
     old.refresh_from_db()
@@ -69,8 +75,8 @@ def test_the_sweeper_restarts_a_fan_out_whose_task_was_lost(draft, clerk, fresh_
     Dispatch.objects.filter(pk=draft.pk).update(
         status=DispatchStatus.ISSUED, number=1, issued_at=LONG_AGO, updated_at=LONG_AGO
     )
-    assert sending.sweep(lambda: True)["fan_outs"] == 1
-    assert sending.sweep(lambda: True)["fan_outs"] == 0  # not again until it is stuck once more
+    assert sweeper.sweep(lambda: True)["fan_outs"] == 1
+    assert sweeper.sweep(lambda: True)["fan_outs"] == 0  # not again until it is stuck once more
 
 
 @pytest.mark.django_db
@@ -80,7 +86,7 @@ def test_fan_out_pages_cover_every_address_once_in_any_order(draft, clerk, setti
     settings.SEND_FANOUT_PAGE_SIZE = 4
     draft.groups.add(make_group(10))
     Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.SENDING, number=1)
-    pages, expected = sending.plan_pages(draft)
+    pages, expected = fanout.plan_pages(draft)
     assert expected == 10 and len(pages) == 3 and pages[-1][1] is None
 
     for after, upto in reversed(pages):
@@ -89,3 +95,38 @@ def test_fan_out_pages_cover_every_address_once_in_any_order(draft, clerk, setti
 
     assert Delivery.objects.filter(dispatch=draft).count() == 10
     assert Dispatch.objects.get(pk=draft.pk).fanned_out_at is not None
+
+
+def test_a_fresh_worker_registers_every_task_the_engine_queues():
+    """A worker imports only the apps' task modules: every task name we queue by name must be among them."""
+    names = set()
+    for path in (ROOT / "notices").rglob("*.py"):
+        names |= set(re.findall(r'send_task\(\s*"([\w.]+)"', path.read_text()))
+    assert {"notices.send_batch", "notices.fan_out"} <= names
+    script = (
+        "import django; django.setup()\n"
+        "from config.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "print(' '.join(sorted(app.tasks)))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    registered = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                                check=True).stdout.split()  # fmt: skip
+    assert names <= set(registered)
+    assert "notices.send_recall_notice" not in registered  # recall notices ride on notices.send_batch
+
+
+@pytest.mark.django_db
+def test_the_sweeper_resends_a_lost_recall_notice(issue_to, clerk, smtp_server, django_capture_on_commit_callbacks):
+    from notices import sendloop
+
+    dispatch = issue_to(1)
+    sendloop.send_batch(list(dispatch.deliveries.values_list("pk", flat=True)))
+    with django_capture_on_commit_callbacks(execute=False):  # Redis loses the recall notice's task
+        dispatch.recall(clerk, "Sai số liệu.")
+    (notice,) = RecallNotice.objects.filter(dispatch=dispatch)
+    age(RecallNotice.objects.filter(pk=notice.pk))
+    assert sweeper.sweep(lambda: True)["enqueued"] == 1
+    sendloop.send_batch([notice.pk])
+    assert RecallNotice.objects.get(pk=notice.pk).status == S.SENT
+    assert smtp_server.messages[-1]["Subject"].startswith("[THU HỒI] Số 07/BHXH-QLT")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from notices import sending
+from notices import fanout
 from notices.models import Delivery, DeliveryEvent, DeliveryStatus
 from recipients.models import Suppression
 
@@ -25,8 +25,8 @@ def sent(issue_to) -> Delivery:
     """A delivery the provider accepted with message id "pm-0001"."""
     dispatch = issue_to(1)
     delivery = dispatch.deliveries.get()
-    sending.claim([delivery.pk])
-    sending.record_sent([(delivery.pk, "pm-0001", delivery.created_at)])
+    Delivery.every_kind.claim([delivery.pk])
+    Delivery.every_kind.record_sent([(delivery.pk, "pm-0001", delivery.created_at)])
     return Delivery.objects.get(pk=delivery.pk)
 
 
@@ -117,5 +117,5 @@ def test_an_event_for_an_unknown_message_changes_nothing(client, webhook_secret,
 @pytest.mark.django_db
 def test_a_suppressed_address_is_skipped_by_the_next_dispatch(client, webhook_secret, sent, draft):
     post(client, bounce_payload())
-    assert sending.write_page(sent.dispatch, "", None) == []  # nothing new, and the next fan-out skips it
+    assert fanout.write_page(sent.dispatch, "", None) == []  # nothing new, and the next fan-out skips it
     assert Suppression.objects.active().filter(address=sent.address).exists()

@@ -37,7 +37,6 @@ def second_root(tmp_path_factory):
 
 @pytest.fixture
 def genuine(draft, clerk, monkeypatch, signing_certificate):
-    monkeypatch.setattr("notices.sending.start", lambda dispatch_id: None)
     draft.groups.add(make_group(2))
     return issue_as_number(draft, clerk, 5, monkeypatch)
 

@@ -12,7 +12,7 @@ import time
 import pytest
 from django.core.cache import cache
 
-from notices import sending, tracking
+from notices import tracking
 from notices.models import Delivery, DeliveryStatus
 from recipients.models import Suppression
 
@@ -30,8 +30,8 @@ def mailgun(settings):
 def sent(issue_to) -> Delivery:
     dispatch = issue_to(1)
     delivery = dispatch.deliveries.get()
-    sending.claim([delivery.pk])
-    sending.record_sent([(delivery.pk, f"<{MESSAGE_ID}>", delivery.created_at)])
+    Delivery.objects.claim([delivery.pk])
+    Delivery.objects.record_sent([(delivery.pk, f"<{MESSAGE_ID}>", delivery.created_at)])
     return Delivery.objects.get(pk=delivery.pk)
 
 

@@ -1,0 +1,126 @@
+"""The fan-out: turn an issued dispatch into one delivery per recipient address, page by page.
+
+The dispatch's sorted addresses are cut into pages (ranges of addresses), so any workers can write the pages in
+parallel and in any order; each page is written by two statements (deliveries, then their first events) that
+run the same on PostgreSQL and SQLite, and repeating a page writes nothing twice.
+"""
+
+from __future__ import annotations
+
+from celery import current_app
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from notices import signals
+from notices.models import Delivery, DeliveryEvent, DeliveryKind, DeliveryStatus, Dispatch, DispatchStatus
+from notices.transports import TransportError
+from recipients.models import Suppression
+
+S = DeliveryStatus
+SUPPRESSED_DETAIL = "address is on the suppression list"
+SECRET = "Secret dispatches are never emailed."
+
+
+def start(dispatch: Dispatch) -> None:
+    """Queue the fan-out of an issued dispatch once the current transaction commits (orchestration's entry point)."""
+    dispatch_id = dispatch.pk
+    transaction.on_commit(lambda: current_app.send_task("notices.fan_out", args=[dispatch_id]))
+
+
+def begin_sending(dispatch: Dispatch) -> bool:
+    """Mark an issued dispatch as sending (once) and tell the listeners; refuse a secret one."""
+    if not dispatch.is_emailed:
+        raise TransportError(SECRET, permanent=True)
+    started = Dispatch.objects.filter(pk=dispatch.pk, status=DispatchStatus.ISSUED).update(
+        status=DispatchStatus.SENDING, updated_at=timezone.now()
+    )
+    if started:
+        dispatch.status = DispatchStatus.SENDING
+        signals.sending_started.send(sender=Dispatch, dispatch=dispatch)
+    return bool(started)
+
+
+def plan_pages(dispatch: Dispatch) -> tuple[list[tuple[str, str | None]], int]:
+    """Cut the dispatch's sorted addresses into pages; return the (after, up to) bounds and the address count."""
+    page_sql, params = dispatch.recipient_addresses().query.sql_with_params()
+    sql = (
+        f"SELECT address, rn, total FROM (SELECT address, row_number() OVER (ORDER BY address) AS rn, "
+        f"count(*) OVER () AS total FROM (SELECT DISTINCT address FROM ({page_sql}) q) d) r "
+        f"WHERE rn %% %s = 0 OR rn = total"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, settings.SEND_FANOUT_PAGE_SIZE])
+        rows = cursor.fetchall()
+    total = rows[-1][2] if rows else 0
+    bounds, after = [], ""
+    for address, rn, _ in rows:
+        if rn < total:
+            bounds.append((after, address))
+            after = address
+    return bounds + ([(after, None)] if total else []), total
+
+
+# Keep the column lists in step with the models. The first row of each address wins (the primary address of
+# the organisation that comes first in `recipient_addresses`).
+DELIVERIES_SQL = """
+INSERT INTO {delivery} (dispatch_id, kind, organization_id, organization_name, address, status, attempts,
+                        last_error, provider_message_id, created_at, updated_at)
+SELECT %s, %s, f.organization_id, f.organization__name, f.address,
+       CASE WHEN EXISTS (SELECT 1 FROM {suppression} s WHERE s.lifted_at IS NULL AND lower(s.address) = f.address)
+            THEN %s ELSE %s END, 0, '', '', %s, %s
+FROM (SELECT p.*, row_number() OVER (PARTITION BY p.address ORDER BY p.address) AS rn FROM ({page}) p) f
+WHERE f.rn = 1
+ON CONFLICT (dispatch_id, address) WHERE kind = 'dispatch' DO NOTHING
+RETURNING id, status
+"""
+EVENTS_SQL = """
+INSERT INTO {event} (delivery_id, type, at, detail, provider_event_id)
+SELECT id, status, %s, CASE WHEN status = %s THEN %s ELSE '' END, '' FROM {delivery} WHERE id IN ({ids})
+"""
+
+
+def write_page(dispatch: Dispatch, after: str, upto: str | None) -> list[int]:
+    """Write the deliveries of the addresses after `after` up to `upto` (inclusive); return the new queued ids.
+
+    Suppressed addresses are recorded with the status `suppressed`. Safe to repeat: existing rows are kept.
+    """
+    page = dispatch.recipient_addresses().filter(address__gt=after)
+    if upto is not None:
+        page = page.filter(address__lte=upto)
+    page_sql, page_params = page.query.sql_with_params()
+    tables = {"delivery": Delivery._meta.db_table, "suppression": Suppression._meta.db_table,
+              "event": DeliveryEvent._meta.db_table}  # fmt: skip
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(DELIVERIES_SQL.format(page=page_sql, **tables),
+                       [dispatch.pk, DeliveryKind.DISPATCH, S.SUPPRESSED, S.QUEUED, now, now, *page_params])  # fmt: skip
+        inserted = cursor.fetchall()
+        if inserted:
+            ids = ", ".join(str(int(pk)) for pk, _ in inserted)
+            cursor.execute(EVENTS_SQL.format(ids=ids, **tables), [now, S.SUPPRESSED, SUPPRESSED_DETAIL])
+    return sorted(pk for pk, status in inserted if status == S.QUEUED)
+
+
+def finish_fan_out(dispatch: Dispatch) -> None:
+    """Note that every delivery of the dispatch is written, then finish it if nothing waits."""
+    Dispatch.objects.filter(pk=dispatch.pk, fanned_out_at__isnull=True).update(fanned_out_at=timezone.now())
+    dispatch.finish_sending_if_done()
+
+
+def finish_fan_out_if_complete(dispatch: Dispatch, expected: int) -> None:
+    """Finish the fan-out once the dispatch has a delivery for each of the `expected` addresses."""
+    if dispatch.deliveries.count() >= expected:
+        finish_fan_out(dispatch)
+
+
+def create_deliveries(dispatch: Dispatch) -> int:
+    """Write every delivery of an issued dispatch in this process (small dispatches, tests); return how many exist.
+
+    The workers fan out in parallel pages instead (`tasks.fan_out`). Refuses a secret dispatch.
+    """
+    begin_sending(dispatch)
+    for after, upto in plan_pages(dispatch)[0]:
+        write_page(dispatch, after, upto)
+    finish_fan_out(dispatch)
+    return dispatch.deliveries.count()
