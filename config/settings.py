@@ -164,6 +164,8 @@ CELERY_TASK_ROUTES = {
     "notices.send_test_copy": {"queue": "send-urgent"},
     "notices.sweep": {"queue": "events"},
 }
+# Beat's run-time state lives with the other run-time files, never in the repository root.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "notices.sweep", "schedule": env.float("SEND_SWEEP_INTERVAL_SECONDS", default=60.0)},
 }
@@ -209,6 +211,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no "AXES: BEGIN version ..." on every manage.py command's stderr
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,21 @@
+"""The settings keep commands quiet and run-time files under var/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+from config.celery import app
+from tests.processes import run_python
+
+
+def test_a_management_command_prints_nothing_on_stderr(db):
+    result = run_python("manage.py", "check", LOG_LEVEL="INFO")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_the_beat_schedule_is_kept_under_var():
+    schedule = Path(app.conf.beat_schedule_filename)
+    assert schedule.is_absolute() and schedule.is_relative_to(settings.VAR_DIR)
