@@ -175,6 +175,10 @@ CELERY_BEAT_SCHEDULE = {
 SIGNING_PKCS12_PATH = env("SIGNING_PKCS12_PATH", default="")
 SIGNING_PKCS12_PASSWORD = env("SIGNING_PKCS12_PASSWORD", default="")
 SIGNING_LOCATION = env("SIGNING_LOCATION", default="Hà Nội")
+# PEM file of the root certificates a dispatch signature must chain to (default: the roots bundled in the PKCS#12).
+SIGNING_TRUSTED_ROOTS = env("SIGNING_TRUSTED_ROOTS", default="")
+# With DEBUG on and no SIGNING_PKCS12_PATH, a development certificate ("THỬ NGHIỆM") is made here on first use.
+SIGNING_DEV_DIR = Path(env("SIGNING_DEV_DIR", default=str(VAR_DIR / "signing")))
 # Document concern: appendix size limit and the public verification page's rate limit (per IP).
 APPENDIX_MAX_BYTES = env.int("APPENDIX_MAX_BYTES", default=10 * 1024 * 1024)
 VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=30)  # look-ups per IP per window
