@@ -7,8 +7,10 @@ APT_PACKAGES := fonts-liberation2 fonts-croscore libharfbuzz-subset0 libpango-1.
 	poppler-utils gettext redis-server postgresql chromium
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/congvan
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+MUTANTS_DATABASE_URL ?= $(TEST_DATABASE_URL)_mutants
+MUTANTS ?=
 
-.PHONY: help system-packages venv redis postgres setup run worker test lint format bench messages
+.PHONY: help system-packages venv redis postgres setup run worker test lint format bench messages mutants
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -78,3 +80,10 @@ messages: venv ## Update the Vietnamese translation catalogue (locale/vi)
 
 bench: venv redis postgres ## Run the benchmarks under bench/ (JSON lines)
 	@for b in bench/[!_]*.py; do echo "# $$b"; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) $$b; done
+
+mutants: venv redis postgres ## Mutation-test the critical code (slow, not in CI; files and tests in pyproject.toml [tool.mutmut]; MUTANTS='notices.sanitizing*' runs a few)
+	DATABASE_URL=$(MUTANTS_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/mutmut run --max-children 1 $(MUTANTS)
+	@$(VENV)/bin/mutmut export-cicd-stats >/dev/null && $(PY) tools/mutation_score.py
+# mutmut runs pytest several times in one process: each run names its test database test_<the last one>.
+	@for db in $$(psql -h 127.0.0.1 -U postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%$(notdir $(MUTANTS_DATABASE_URL))'"); do \
+		psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)"; done

@@ -17,16 +17,25 @@ QUEUES = "send-urgent,render,events,send,celery"
 
 
 def bench_database_url(base: str, suffix: str = "bench") -> str:
-    """Create (afresh) the benchmark database next to the one in `base`; return its URL."""
+    """Create (afresh) the benchmark database next to the one in `base`; return its URL.
+
+    BENCH_TEMPLATE_DATABASE names a migrated database to copy instead of migrating from nothing (the smoke test
+    uses its test database: migrating takes longer than a tiny benchmark).
+    """
     import psycopg
 
     parts = urlsplit(base)
     name = parts.path.lstrip("/") + "_" + suffix
     admin = urlunsplit(parts._replace(path="/postgres"))
+    template = os.environ.get("BENCH_TEMPLATE_DATABASE")
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def default_database_url() -> str:
+    return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/congvan")
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -136,11 +145,14 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
 
 
 def start_worker(env: dict[str, str], name: str, pool: str = "prefork", concurrency: int = 1) -> subprocess.Popen:
-    """Start one Celery worker with the benchmark's environment (by default one prefork pool process)."""
+    """Start one Celery worker with the benchmark's environment (by default one prefork pool process).
+
+    Its banner goes to stderr: a benchmark's stdout is its JSON lines.
+    """
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", pool, "-c", str(concurrency), "-Q", QUEUES,
          "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
-        cwd=ROOT, env={**os.environ, **env},
+        cwd=ROOT, env={**os.environ, **env}, stdout=sys.stderr,
     )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ Baseline in the same run: WeasyPrint rendering a one-paragraph page (the floor o
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -26,7 +27,11 @@ from django.template.loader import render_to_string  # noqa: E402
 from notices import issuing, rendering, signing  # noqa: E402
 from notices.sample import sample_dispatch  # noqa: E402
 
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+ARGUMENTS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ARGUMENTS.add_argument(
+    "--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")), help="timed runs of each"
+)
+ROUNDS = ARGUMENTS.parse_args().rounds
 
 
 def timed(label: str, action, **extra) -> None:

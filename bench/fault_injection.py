@@ -116,7 +116,7 @@ def main() -> None:
     workers = [support.start_worker(env, f"faults{i}") for i in range(2)]
     beat = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "beat", "-s", str(workdir / "beat-schedule"), "-l", "ERROR"],
-        cwd=support.ROOT, env={**os.environ, **env},
+        cwd=support.ROOT, env={**os.environ, **env}, stdout=sys.stderr,  # stdout is the JSON line
     )  # fmt: skip
     try:
         max_in_flight, timings = run(draft, clerk, n, workers, redis)

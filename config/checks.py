@@ -43,4 +43,12 @@ def settings_check(app_configs, **kwargs) -> list:
         problems.append(
             Warning("SIGNING_PKCS12_PATH is not set: issued dispatches are not digitally signed.", id="config.W002")
         )
+    elif not settings.SIGNING_TRUSTED_ROOTS:
+        problems.append(
+            Warning(
+                "SIGNING_TRUSTED_ROOTS is not set: verification trusts the roots bundled with the signing certificate.",
+                hint="Set SIGNING_TRUSTED_ROOTS to a PEM file of the certification authority's root certificates.",
+                id="config.W003",
+            )
+        )
     return problems

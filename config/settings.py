@@ -161,10 +161,12 @@ CELERY_TASK_QUEUES = {  # in the order workers take from them: urgent dispatches
 CELERY_TASK_ROUTES = {
     "notices.fan_out": {"queue": "render"},
     "notices.fan_out_page": {"queue": "render"},
-    "notices.send_batch": {"queue": "send"},  # send-urgent for HỎA TỐC and THƯỢNG KHẨN (sending.send_queue)
+    "notices.send_batch": {"queue": "send"},  # send-urgent for HỎA TỐC and THƯỢNG KHẨN (Dispatch.send_queue)
     "notices.send_test_copy": {"queue": "send-urgent"},
     "notices.sweep": {"queue": "events"},
 }
+# Beat's run-time state lives with the other run-time files, never in the repository root.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "notices.sweep", "schedule": env.float("SEND_SWEEP_INTERVAL_SECONDS", default=60.0)},
 }
@@ -174,6 +176,10 @@ CELERY_BEAT_SCHEDULE = {
 SIGNING_PKCS12_PATH = env("SIGNING_PKCS12_PATH", default="")
 SIGNING_PKCS12_PASSWORD = env("SIGNING_PKCS12_PASSWORD", default="")
 SIGNING_LOCATION = env("SIGNING_LOCATION", default="Hà Nội")
+# PEM file of the root certificates a dispatch signature must chain to (default: the roots bundled in the PKCS#12).
+SIGNING_TRUSTED_ROOTS = env("SIGNING_TRUSTED_ROOTS", default="")
+# With DEBUG on and no SIGNING_PKCS12_PATH, a development certificate ("THỬ NGHIỆM") is made here on first use.
+SIGNING_DEV_DIR = Path(env("SIGNING_DEV_DIR", default=str(VAR_DIR / "signing")))
 # Document concern: appendix size limit and the public verification page's rate limit (per IP).
 APPENDIX_MAX_BYTES = env.int("APPENDIX_MAX_BYTES", default=10 * 1024 * 1024)
 VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=30)  # look-ups of unknown codes per IP per window
@@ -219,6 +225,7 @@ AXES_FAILURE_LIMITS = [
 AXES_HANDLER = "notices.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"  # the admin's look, in the user's language
+AXES_VERBOSE = False  # no "AXES: BEGIN version ..." on every manage.py command's stderr
 
 LOGGING = {
     "version": 1,
@@ -259,8 +266,6 @@ SEND_GIVE_UP_SECONDS = env.float("SEND_GIVE_UP_SECONDS", default=2 * 24 * 3600.0
 SEND_SWEEP_LIMIT = env.int("SEND_SWEEP_LIMIT", default=20000)
 
 # --- Security: trusted signing roots, parser sandbox, Content-Security-Policy -----------------------
-# PEM files of the root certificates a signature must chain to for the verification page to call it genuine.
-SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
 # Parsers and renderers of uploads run in a child process with these limits (config/sandbox.py).
 SANDBOX_MEMORY_MB = env.int("SANDBOX_MEMORY_MB", default=2048)  # address space (RLIMIT_AS)
 SANDBOX_CPU_SECONDS = env.int("SANDBOX_CPU_SECONDS", default=60)

@@ -1,14 +1,18 @@
 """Sign issued dispatches (PAdES baseline B, SHA-256) with the agency's PKCS#12 certificate, and check signatures.
 
-`create_development_certificates()` makes a self-signed root and an agency certificate for local use and tests;
-production uses the agency's real certificate named by SIGNING_PKCS12_PATH / SIGNING_PKCS12_PASSWORD.
+Production uses the agency's real certificate named by SIGNING_PKCS12_PATH / SIGNING_PKCS12_PASSWORD and trusts the
+roots in SIGNING_TRUSTED_ROOTS. In development (DEBUG on, no certificate configured) a development root and an agency
+certificate issued by it, both named as development ("THỬ NGHIỆM"), are made under SIGNING_DEV_DIR on first use, and
+only then is that development root trusted.
 """
 
 from __future__ import annotations
 
 import datetime
+import fcntl
 import io
 import logging
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.utils import timezone
+from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -34,6 +39,11 @@ from notices.models.dispatch import DispatchError
 log = logging.getLogger(__name__)
 
 AGENCY_NAME = "Bảo hiểm xã hội thành phố Hà Nội"
+# A common name holds at most 64 bytes: the unit name says the rest.
+DEV_AGENCY_NAME = f"{AGENCY_NAME} (THỬ NGHIỆM)"
+DEV_ROOT_NAME = "BHXH Hà Nội - CA THỬ NGHIỆM (development root)"
+DEV_UNIT = "CHỨNG THƯ THỬ NGHIỆM (development only)"
+DEV_PASSWORD = "dev-signing-password"  # public: the development certificate is never trusted in production
 
 
 class SigningError(DispatchError):
@@ -54,9 +64,14 @@ class SignatureCheck:
         return self.signed and self.intact and self.covers_whole_file
 
 
+def development_mode() -> bool:
+    """Return whether dispatches are signed with the development certificate (DEBUG on, none configured)."""
+    return settings.DEBUG and not settings.SIGNING_PKCS12_PATH
+
+
 def is_configured() -> bool:
-    """Return whether a signing certificate is configured."""
-    return bool(settings.SIGNING_PKCS12_PATH)
+    """Return whether dispatches are signed: a certificate is configured, or development signs with its own."""
+    return bool(settings.SIGNING_PKCS12_PATH) or development_mode()
 
 
 @lru_cache(maxsize=4)
@@ -72,11 +87,45 @@ def load_signer(path: str, password: str, mtime: float) -> signers.SimpleSigner:
 
 
 def configured_signer() -> signers.SimpleSigner:
-    """Return the signer named by the settings."""
-    path = Path(settings.SIGNING_PKCS12_PATH)
+    """Return the signer named by the settings (in development, the development certificate, made if missing)."""
+    if development_mode():
+        path, password = development_certificate()[0], DEV_PASSWORD
+    else:
+        path, password = Path(settings.SIGNING_PKCS12_PATH), settings.SIGNING_PKCS12_PASSWORD
     if not path.is_file():
         raise SigningError(f"The signing certificate {path} does not exist (see create_dev_certificate).")
-    return load_signer(str(path), settings.SIGNING_PKCS12_PASSWORD, path.stat().st_mtime)
+    return load_signer(str(path), password, path.stat().st_mtime)
+
+
+def development_certificate() -> tuple[Path, Path]:
+    """Return the development (PKCS#12, root PEM), creating them under SIGNING_DEV_DIR on first use.
+
+    A lock file keeps the web server and a worker starting together from making two different roots.
+    """
+    directory = Path(settings.SIGNING_DEV_DIR)
+    p12_path, root_path = directory / "signing.p12", directory / "dev-root.pem"
+    if p12_path.is_file():  # written last, so the root is there too
+        return p12_path, root_path
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not p12_path.is_file():
+            create_development_certificates(directory, DEV_PASSWORD)
+            log.warning("Created a development signing certificate in %s (never trusted in production).", directory)
+    return p12_path, root_path
+
+
+def trusted_roots() -> list:
+    """Return the root certificates (asn1crypto) that a dispatch's signature must chain to.
+
+    SIGNING_TRUSTED_ROOTS (a PEM file) when set; else the self-signed roots bundled with the signing certificate,
+    which in development is the development root. With DEBUG off and nothing configured, nothing is trusted.
+    """
+    if settings.SIGNING_TRUSTED_ROOTS:
+        return list(load_certs_from_pemder([settings.SIGNING_TRUSTED_ROOTS]))
+    if not is_configured():
+        return []
+    return [cert for cert in configured_signer().cert_registry if cert.subject == cert.issuer]
 
 
 class TimedPdfSigner(signers.PdfSigner):
@@ -133,8 +182,7 @@ def sign_appendix(appendix, dispatch) -> bytes:
 
 def validation_context() -> ValidationContext:
     """Return a validation context that trusts the configured certificate's chain (and fetches nothing)."""
-    roots = list(configured_signer().cert_registry) if is_configured() else []
-    return ValidationContext(trust_roots=roots, allow_fetching=False)
+    return ValidationContext(trust_roots=trusted_roots(), allow_fetching=False)
 
 
 def check_signature(data: bytes) -> SignatureCheck:
@@ -168,6 +216,7 @@ def _name(common_name: str) -> x509.Name:
             x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
             x509.NameAttribute(NameOID.LOCALITY_NAME, "Hà Nội"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, AGENCY_NAME),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEV_UNIT),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
@@ -213,15 +262,20 @@ def create_development_certificates(directory: Path, password: str) -> tuple[Pat
     directory.mkdir(parents=True, exist_ok=True)
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     root = _certificate(
-        _name("BHXH Ha Noi Development Root CA"), _name("BHXH Ha Noi Development Root CA"),
-        root_key.public_key(), root_key, ca=True, days=3650,
+        _name(DEV_ROOT_NAME), _name(DEV_ROOT_NAME), root_key.public_key(), root_key, ca=True, days=3650,
     )  # fmt: skip
     agency_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    agency = _certificate(_name(AGENCY_NAME), root.subject, agency_key.public_key(), root_key, ca=False, days=825)
+    agency = _certificate(_name(DEV_AGENCY_NAME), root.subject, agency_key.public_key(), root_key, ca=False, days=825)
     encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
-    bundle = pkcs12.serialize_key_and_certificates(b"bhxh-hanoi", agency_key, agency, [root], encryption)
+    bundle = pkcs12.serialize_key_and_certificates(b"bhxh-hanoi-dev", agency_key, agency, [root], encryption)
     p12_path, root_path = directory / "signing.p12", directory / "dev-root.pem"
-    p12_path.write_bytes(bundle)
-    p12_path.chmod(0o600)
-    root_path.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    _write_atomically(root_path, root.public_bytes(serialization.Encoding.PEM), 0o644)
+    _write_atomically(p12_path, bundle, 0o600)  # last: its presence means both are complete
     return p12_path, root_path
+
+
+def _write_atomically(path: Path, data: bytes, mode: int) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_bytes(data)
+    partial.chmod(mode)
+    partial.replace(path)

@@ -8,19 +8,16 @@ import io
 import logging
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 from asn1crypto import x509
 from django.conf import settings
 from django.core.cache import cache
-from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
 
 from config import sandbox
+from notices import signing
 from notices.models import Appendix, Dispatch, DispatchStatus
 from notices.models.codes import format_short_code
 
@@ -131,23 +128,6 @@ def sandboxed_signature_check(data: bytes) -> SignatureVerdict:
         return SignatureVerdict(signed=False, checked=False)
 
 
-@lru_cache(maxsize=8)
-def _roots_of(path: str, mtime: float) -> tuple[x509.Certificate, ...]:
-    return tuple(load_certs_from_pemder([path]))
-
-
-def trust_roots() -> list[x509.Certificate]:
-    """Return the root certificates a genuine signature must chain to (the PEM files of SIGNING_TRUST_ROOTS)."""
-    roots = []
-    for name in settings.SIGNING_TRUST_ROOTS:
-        path = Path(name)
-        try:
-            roots.extend(_roots_of(str(path), path.stat().st_mtime))
-        except (OSError, ValueError):
-            log.error("The trusted root %s cannot be read: signatures chaining to it are not trusted.", path)
-    return roots
-
-
 def check_signature(data: bytes) -> SignatureVerdict:
     """Return what the PDF's last signature proves; only a chain to a configured trusted root makes it trusted.
 
@@ -160,7 +140,7 @@ def check_signature(data: bytes) -> SignatureVerdict:
         return SignatureVerdict(signed=False)
     if not embedded:
         return SignatureVerdict(signed=False)
-    context = ValidationContext(trust_roots=trust_roots(), allow_fetching=False)
+    context = signing.validation_context()
     try:
         status = validate_pdf_signature(embedded[-1], context)
     except Exception as exc:  # noqa: BLE001 - a hostile file may break the validator in any way

@@ -35,3 +35,11 @@ def test_it_asks_for_https_hosts_and_a_real_key_in_production(settings):
     settings.ALLOWED_HOSTS = ["congvan.example.vn"]
     settings.PUBLIC_BASE_URL = "https://congvan.example.vn"
     assert not {"config.E001", "config.E003", "config.E004"} & ids(settings)
+
+
+def test_it_asks_for_the_trusted_roots_when_a_certificate_is_configured(settings):
+    settings.DEBUG = False
+    settings.SIGNING_PKCS12_PATH, settings.SIGNING_TRUSTED_ROOTS = "/etc/congvan/agency.p12", ""
+    assert "config.W003" in ids(settings)
+    settings.SIGNING_TRUSTED_ROOTS = "/etc/congvan/roots.pem"
+    assert "config.W003" not in ids(settings)

@@ -28,7 +28,7 @@ def dev_certificate(tmp_path_factory) -> tuple[Path, Path]:
 def signing_certificate(settings, dev_certificate) -> Path:
     """Configure the development certificate as the agency's signing certificate, and trust its root."""
     settings.SIGNING_PKCS12_PATH = str(dev_certificate[0])
-    settings.SIGNING_TRUST_ROOTS = [str(dev_certificate[1])]
+    settings.SIGNING_TRUSTED_ROOTS = str(dev_certificate[1])
     settings.SIGNING_PKCS12_PASSWORD = PASSWORD
     configured_signer()  # fail here, not in the test, if the certificate is unusable
     return dev_certificate[0]

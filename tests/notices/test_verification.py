@@ -150,8 +150,8 @@ def test_a_signature_that_chains_to_the_trusted_root_is_genuine_and_says_who_and
     assert abs(verdict.signed_at - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(hours=1)  # real clock
 
 
-def test_nothing_is_trusted_when_no_root_is_configured(genuine, settings):
-    settings.SIGNING_TRUST_ROOTS = []
+def test_nothing_is_trusted_when_no_root_and_no_certificate_is_configured(genuine, settings):
+    settings.SIGNING_TRUSTED_ROOTS = settings.SIGNING_PKCS12_PATH = ""
     assert not verification.check_signature(stored_pdf(genuine)).trusted
 
 

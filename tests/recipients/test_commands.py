@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 import datetime
-import subprocess
-import sys
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from recipients.models import Organization, RecipientGroup
 from recipients.seed import COMMUNES, PARTIAL_TAG
+from tests.processes import run_python
 from tests.recipients.conftest import csv_bytes, employer
 
 pytestmark = pytest.mark.django_db
@@ -54,10 +52,8 @@ def test_dry_run_reports_and_writes_nothing(import_file):
 def test_it_exits_non_zero_when_the_file_cannot_be_read(tmp_path):
     unreadable = tmp_path / "danh-ba.xls"
     unreadable.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "import_recipients", str(unreadable)],
-        cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    # A child process, so the exit code is the one a shell sees; it uses the test database, not `congvan`.
+    result = run_python("manage.py", "import_recipients", str(unreadable), timeout=60)
     assert result.returncode != 0
     assert "Save As" in result.stderr and result.stdout == ""
 

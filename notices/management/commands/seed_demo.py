@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from notices import roles
+from notices import images, roles
 from notices.models import Dispatch, DispatchStatus, DraftingUnit, Issuer, Signer
 from recipients.models import RecipientGroup
 from recipients.seed import seed_directory
@@ -64,13 +65,28 @@ class Command(BaseCommand):
         )
         for abbreviation, name in UNITS:
             DraftingUnit.objects.update_or_create(issuer=issuer, abbreviation=abbreviation, defaults={"name": name})
-        Signer.objects.update_or_create(
-            issuer=issuer,
-            full_name="Nguyễn Văn Minh",
-            defaults={"authority": "KT. GIÁM ĐỐC", "position": "PHÓ GIÁM ĐỐC"},
-        )
-        Signer.objects.update_or_create(issuer=issuer, full_name="Trần Thị Hà", defaults={"position": "GIÁM ĐỐC"})
+        signers = [
+            Signer.objects.update_or_create(
+                issuer=issuer,
+                full_name="Nguyễn Văn Minh",
+                defaults={"authority": "KT. GIÁM ĐỐC", "position": "PHÓ GIÁM ĐỐC"},
+            )[0],
+            Signer.objects.update_or_create(issuer=issuer, full_name="Trần Thị Hà", defaults={"position": "GIÁM ĐỐC"})[
+                0
+            ],
+        ]
+        self.seed_sample_images(issuer, signers)
         return issuer
+
+    def seed_sample_images(self, issuer: Issuer, signers: list[Signer]) -> None:
+        """Give the demo issuer a sample seal and its signers a sample signature ("MẪU"), unless they have one."""
+        if not issuer.seal_image:
+            issuer.seal_image.save(
+                "con-dau-mau.png", ContentFile(images.sample_seal_png("Bảo hiểm xã hội thành phố Hà Nội"))
+            )
+        for signer in signers:
+            if not signer.signature_image:
+                signer.signature_image.save("chu-ky-mau.png", ContentFile(images.sample_signature_png()))
 
     def seed_users(self) -> dict:
         groups = roles.ensure_roles()
