@@ -12,17 +12,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notices import storage
 from notices.models import codes
+from notices.models.numbering import RegisterCounter, Series
+from notices.models.printed import distinct_from, format_place_date, printed_group_lines
 from notices.models.sending_controls import SendingControls
 from notices.models.workflow import WORKFLOW_PERMISSIONS, DispatchStatus, DispatchWorkflow, WorkflowError
 from notices.sanitizing import sanitize_body
-from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel, Suppression
+from recipients.models import Organization, OrganizationEmail, Suppression
 
 __all__ = ["Dispatch", "DispatchError", "DispatchStatus", "RegisterCounter", "Secrecy", "Series", "Urgency"]
 DispatchError = WorkflowError  # a dispatch action that its state or the user's role does not allow
@@ -43,109 +45,6 @@ class Secrecy(models.TextChoices):
     CONFIDENTIAL = "mat", "MẬT"
     SECRET = "toi_mat", "TỐI MẬT"
     TOP_SECRET = "tuyet_mat", "TUYỆT MẬT"
-
-
-class Series(models.TextChoices):
-    REGULAR = "regular", _("Regular")
-    SECRET = "secret", _("Secret")
-
-
-def format_place_date(place: str, day: datetime.date) -> str:
-    """Return the Decree-30 place-and-date line: "Hà Nội, ngày 05 tháng 3 năm 2026".
-
-    Days below 10 and the months January and February take a leading zero.
-    """
-    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
-
-
-# Document: how "Kính gửi" and "Nơi nhận" name a group that has no printed label.
-GROUP_MEMBERS_PRINTED = 5  # up to this many members are named one by one
-KIND_PRINTED = {
-    OrganizationKind.SOCIAL_SECURITY_OFFICE: "BHXH cơ sở",
-    OrganizationKind.POLICE: "Cơ quan Công an",
-    OrganizationKind.PEOPLES_COMMITTEE: "Ủy ban nhân dân",
-    OrganizationKind.CITY_DEPARTMENT: "Các sở, ban, ngành",
-    OrganizationKind.EMPLOYER: "Các đơn vị sử dụng lao động",
-    OrganizationKind.COLLECTION_AGENT: "Các tổ chức dịch vụ thu BHXH, BHYT",
-}
-KIND_AND_LEVEL_PRINTED = {
-    (OrganizationKind.POLICE, OrganizationLevel.DISTRICT): "Công an các quận, huyện, thị xã",
-    (OrganizationKind.POLICE, OrganizationLevel.COMMUNE): "Công an các phường, xã",
-    (OrganizationKind.PEOPLES_COMMITTEE, OrganizationLevel.DISTRICT): "Ủy ban nhân dân các quận, huyện, thị xã",
-    (OrganizationKind.PEOPLES_COMMITTEE, OrganizationLevel.COMMUNE): "Ủy ban nhân dân các phường, xã",
-}
-MIXED_KINDS_PRINTED = "Các cơ quan, đơn vị liên quan"
-
-
-def printed_key(line: str) -> str:
-    """Return a printed line folded for comparison (case, spacing and closing punctuation do not matter)."""
-    return " ".join(line.casefold().rstrip(" .;,").split())
-
-
-def printed_group_lines(group, day: datetime.date) -> list[str]:
-    """Return how a targeted group is printed: its label, else its few members' names, else what kind they are.
-
-    A group's name is the directory's internal handle; a records clerk prints the label, or the organisations
-    themselves when there are few, or what they are ("Các đơn vị sử dụng lao động").
-    """
-    if group.label.strip():
-        return [group.label.strip()]
-    organizations = group.organizations(day)
-    names = list(organizations.order_by("name").values_list("name", flat=True)[: GROUP_MEMBERS_PRINTED + 1])
-    if len(names) <= GROUP_MEMBERS_PRINTED:
-        return names
-    kinds = set(organizations.values_list("kind", "level").distinct())
-    if len({kind for kind, _level in kinds}) != 1:
-        return [MIXED_KINDS_PRINTED]
-    (kind, level), *others = kinds
-    printed = KIND_AND_LEVEL_PRINTED.get((kind, level)) if not others else None
-    return [printed or KIND_PRINTED.get(kind, MIXED_KINDS_PRINTED)]
-
-
-def distinct_from(lines: list[str], addressees: list[str]) -> list[str]:
-    """Return the lines that neither name an addressee ("Như trên" covers them) nor repeat an earlier line."""
-    seen = {printed_key(line) for line in addressees}
-    kept = []
-    for line in lines:
-        if line == "Như trên" or printed_key(line) not in seen:
-            kept.append(line)
-            seen.add(printed_key(line))
-    return kept
-
-
-class RegisterCounter(models.Model):
-    """The last number given in one series of the outgoing register (per issuer and calendar year)."""
-
-    issuer = models.ForeignKey("notices.Issuer", models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    series = models.CharField(max_length=10, choices=Series.choices)
-    last_number = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["issuer", "year", "series"], name="register_counter_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.year} {self.series}: {self.last_number}"
-
-    @classmethod
-    def take_next(cls, issuer_id: int, year: int, series: str) -> int:
-        """Return the next number of the series, holding its row lock until the transaction ends.
-
-        The UPDATE locks the counter row, so a second clerk issuing at the same moment waits for
-        this transaction: if it commits they get the following number, if it rolls back they get
-        this one. Numbers are therefore never skipped and never repeated.
-        """
-        cls.objects.get_or_create(issuer_id=issuer_id, year=year, series=series)
-        counter = cls.objects.filter(issuer_id=issuer_id, year=year, series=series)
-        counter.update(last_number=F("last_number") + 1)
-        return counter.values_list("last_number", flat=True).get()
-
-    @classmethod
-    def peek_next(cls, issuer_id: int, year: int, series: str) -> int:
-        """Return the number the series would give now (another clerk may take it first)."""
-        last = cls.objects.filter(issuer_id=issuer_id, year=year, series=series).values_list("last_number", flat=True)
-        return (last.first() or 0) + 1
 
 
 @dataclass(frozen=True)
