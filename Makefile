@@ -83,7 +83,7 @@ bench: venv redis postgres ## Run the benchmarks under bench/ (JSON lines)
 
 mutants: venv redis postgres ## Mutation-test the critical code (slow, not in CI; files and tests in pyproject.toml [tool.mutmut]; MUTANTS='notices.sanitizing*' runs a few)
 	DATABASE_URL=$(MUTANTS_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/mutmut run --max-children 1 $(MUTANTS)
-	@$(VENV)/bin/mutmut export-cicd-stats >/dev/null && $(PY) tools/mutation_score.py
+	@$(VENV)/bin/mutmut export-cicd-stats >/dev/null && $(PY) tests/mutation/mutation_score.py
 # mutmut runs pytest several times in one process: each run names its test database test_<the last one>.
 	@for db in $$(psql -h 127.0.0.1 -U postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%$(notdir $(MUTANTS_DATABASE_URL))'"); do \
 		psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)"; done

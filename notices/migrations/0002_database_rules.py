@@ -28,7 +28,7 @@ BEGIN
     RAISE EXCEPTION 'notices_auditevent is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
-CREATE TRIGGER notices_auditevent_append_only
+CREATE OR REPLACE TRIGGER notices_auditevent_append_only
     BEFORE UPDATE OR DELETE ON notices_auditevent
     FOR EACH ROW EXECUTE FUNCTION notices_auditevent_append_only();
 """

@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from notices import audit, roles
-from notices.models import Delivery, DeliveryEvent, Dispatch, DispatchStatus, RecallNotice
+from notices.models import Delivery, DeliveryEvent, DeliveryKind, Dispatch, DispatchStatus, RecallNotice
 from recipients.models import Suppression
 from tests.conftest import make_group, make_user
 from tests.notices.test_browser_flow import CHROMIUM_ARGS, PASSWORD
@@ -106,7 +106,13 @@ def records(issuer, unit, signer, drafter):
     )  # fmt: skip
     for kind in ["queued", "sending", "sent", "provider:delivered"]:
         DeliveryEvent.objects.create(delivery=delivery, type=kind, detail="250 2.0.0")
-    RecallNotice.objects.create(dispatch=sent, delivery=delivery, address=delivery.address)
+    RecallNotice.objects.create(
+        dispatch=sent,
+        kind=DeliveryKind.RECALL,
+        organization=organisation,
+        organization_name=organisation.name,
+        address=delivery.address,
+    )
     for action in ["submit", "approve", "issue", "sending:pause", "refused:edit", "login", "export"]:
         audit.record(drafter, action, sent, {"from": "draft", "to": "submitted"})
     return {"draft": draft, "sent": sent, "delivery": delivery}

@@ -95,6 +95,13 @@ def test_the_dispatch_page_refreshes_the_delivery_counts_by_itself(
         page.goto(f"{live_server.url}{reverse('admin:notices_dispatch_change', args=[dispatch.pk])}")
         badge = page.locator("#sending-progress")
         expect(badge).to_have_attribute("data-counts", '{"queued":3}', timeout=10_000)
+        pause, cancel = page.locator("[data-when=pause]"), page.locator("[data-when=cancel]")
+        expect(pause).to_be_visible()
+        expect(cancel).to_be_visible()
         dispatch.deliveries.update(status="sent")  # the workers send while the clerk watches
+        assert dispatch.finish_sending_if_done()
         expect(badge).to_have_attribute("data-counts", '{"sent":3}', timeout=10_000)
+        expect(pause).to_be_hidden(timeout=10_000)  # the controls follow the state without a reload
+        expect(cancel).to_be_hidden()
+        expect(page.locator("[data-when=resend]")).to_be_hidden()
         browser.close()

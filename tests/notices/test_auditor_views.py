@@ -213,10 +213,10 @@ def test_the_audit_trail_pages_beyond_the_last_also_say_so(client, sent, auditor
 def test_there_is_one_delivery_screen(client, sent, auditor):
     from django.contrib import admin
 
-    from notices.models import SendRecord
+    from notices.models import RecallNotice, SendRecord
 
-    registered = [model for model in admin.site._registry if model._meta.concrete_model is Delivery]
-    assert registered == [SendRecord]
+    registered = {model for model in admin.site._registry if model._meta.concrete_model is Delivery}
+    assert registered == {SendRecord, RecallNotice}, "one screen per kind of delivery, none over the same rows"
     client.force_login(auditor)
     summary = client.get(reverse("admin:notices_dispatch_change", args=[sent.pk])).content.decode()
     assert reverse("admin:notices_sendrecord_changelist") + f"?dispatch__id__exact={sent.pk}" in summary

@@ -13,7 +13,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from notices import signing
+from notices import issuing, signing
 from notices.images import validate_seal_image, validate_signature_image
 from notices.models import Dispatch, Issuer, Signer
 from tests.notices.conftest import open_pdf, stored_pdf
@@ -31,7 +31,7 @@ def development(settings, tmp_path):
 def issue_the_demo_sample() -> bytes:
     call_command("seed_demo", stdout=io.StringIO())
     sample = Dispatch.objects.get(status="approved")
-    sample.issue(get_user_model().objects.get(username="vanthu"))
+    issuing.issue(sample, get_user_model().objects.get(username="vanthu"))
     sample.refresh_from_db()
     return stored_pdf(sample)
 

@@ -118,12 +118,12 @@ def test_a_fresh_worker_registers_every_task_the_engine_queues():
 
 @pytest.mark.django_db
 def test_the_sweeper_resends_a_lost_recall_notice(issue_to, clerk, smtp_server, django_capture_on_commit_callbacks):
-    from notices import sendloop
+    from notices import issuing, sendloop
 
     dispatch = issue_to(1)
     sendloop.send_batch(list(dispatch.deliveries.values_list("pk", flat=True)))
     with django_capture_on_commit_callbacks(execute=False):  # Redis loses the recall notice's task
-        dispatch.recall(clerk, "Sai số liệu.")
+        issuing.recall(dispatch, clerk, "Sai số liệu.")
     (notice,) = RecallNotice.objects.filter(dispatch=dispatch)
     age(RecallNotice.objects.filter(pk=notice.pk))
     assert sweeper.sweep(lambda: True)["enqueued"] == 1

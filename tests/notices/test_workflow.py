@@ -405,9 +405,9 @@ def test_an_approved_dispatch_is_no_longer_titled_draft(approved):
 
 def test_the_dispatch_page_names_people_by_their_full_name(client, issued, clerk):
     approver = make_user("pheduyet", roles.APPROVER)
-    approver.first_name, approver.last_name = "Trần Văn", "Duyệt"
+    approver.last_name, approver.first_name = "Trần Văn", "Duyệt"  # Django: first_name is the given name
     approver.save()
-    clerk.first_name, clerk.last_name = "Lê Thị", "Văn"
+    clerk.last_name, clerk.first_name = "Lê Thị", "Văn"
     clerk.save()
     Dispatch.objects.filter(pk=issued.pk).update(approved_by=approver, approved_at=timezone.now())
     client.force_login(clerk)
