@@ -161,7 +161,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='delivery',
             name='dispatch',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='notices.dispatch'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='notices.dispatch', verbose_name='dispatch'),
         ),
         migrations.CreateModel(
             name='Appendix',

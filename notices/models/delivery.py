@@ -192,7 +192,9 @@ class RecallNotices(AllDeliveries):
 
 
 class Delivery(models.Model):
-    dispatch = models.ForeignKey("notices.Dispatch", models.PROTECT, related_name="deliveries")
+    dispatch = models.ForeignKey(
+        "notices.Dispatch", models.PROTECT, related_name="deliveries", verbose_name=_("dispatch")
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=DeliveryKind.choices, default=DeliveryKind.DISPATCH)
     organization = models.ForeignKey(
         "recipients.Organization", models.PROTECT, null=True, related_name="deliveries", verbose_name=_("organisation")
