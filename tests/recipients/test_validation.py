@@ -6,21 +6,12 @@ import datetime
 
 import pytest
 
-from recipients.importing import import_directory
 from recipients.models import Organization
 from recipients.tabular import ImportFileError
 from tests.recipients.conftest import csv_bytes, employer
+from tests.recipients.test_importing import only_error, run  # noqa: E402
 
 pytestmark = pytest.mark.django_db
-
-
-def run(data: bytes, name: str = "directory.csv", **options):
-    return import_directory(data, name, **options)
-
-
-def only_error(summary) -> tuple[int, str, str]:
-    (error,) = summary.errors
-    return error.row, error.column, error.message
 
 
 def test_it_accepts_vietnamese_headers_kind_labels_and_day_first_dates():
