@@ -66,11 +66,13 @@ test: system-packages venv redis postgres ## Set up, then run the whole test sui
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1" >/dev/null
 	$(PY) manage.py compilemessages -v0 --ignore=.venv
 	$(VENV)/bin/lint-imports --no-logo --no-cache
+	$(VENV)/bin/mypy
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: venv ## Check the code with ruff and the layers with import-linter (pyproject.toml)
+lint: venv ## Check the code with ruff, the layers with import-linter and the types with mypy (pyproject.toml)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo --no-cache
+	$(VENV)/bin/mypy
 
 format: venv ## Format the code with ruff
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
