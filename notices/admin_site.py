@@ -10,10 +10,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_mixins import ModelAdminMixinBase
 from notices.models import AuditEvent
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(ModelAdminMixinBase):
     """Write an audit event next to each admin log entry (in the same transaction as the change)."""
 
     def log_addition(self, request, obj, message):

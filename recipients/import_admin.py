@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config import sandbox
+from config.admin_mixins import ModelAdminMixinBase
 from recipients.columns import COLUMNS
 from recipients.exporting import export_directory, template_xlsx
 from recipients.importing import import_rows
@@ -74,7 +75,7 @@ class ImportForm(forms.Form):
         return upload
 
 
-class DirectoryImportAdminMixin:
+class DirectoryImportAdminMixin(ModelAdminMixinBase):
     """Adds import, export and the template file to the organisation admin."""
 
     def get_urls(self):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from config.admin_mixins import ModelAdminMixinBase
 from notices.admin.records import short_time
 
 BUILT_IN = {
@@ -57,7 +58,7 @@ class PermissionChoiceField(forms.ModelMultipleChoiceField):
         return permission_label(obj)
 
 
-class TranslatedPermissionsMixin:
+class TranslatedPermissionsMixin(ModelAdminMixinBase):
     """Name permissions in the user's language, in the editable widget and in the read-only list alike."""
 
     permissions_field = "permissions"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from config import sandbox
+from config.admin_mixins import ModelAdminMixinBase
 from notices import rendering
 from notices.docx_import import DocxImportError, docx_to_html
 from notices.models import Appendix, Dispatch, DispatchStatus
@@ -57,7 +58,7 @@ class DocxImportForm(forms.Form):
     file = forms.FileField(label=_("Word document (.docx)"))
 
 
-class DocumentAdminMixin:
+class DocumentAdminMixin(ModelAdminMixinBase):
     """Add the document tools to DispatchAdmin: the rich-text body, the Word import, appendices, the preview."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from config.admin_mixins import ModelAdminMixinBase
 from notices import audit
 from notices.models import Dispatch
 from notices.models.workflow import WorkflowError
@@ -19,7 +20,7 @@ def can_control_sending(user) -> bool:
     return user.is_active and user.has_perm("notices.issue_dispatch")
 
 
-class SendingAdminMixin:
+class SendingAdminMixin(ModelAdminMixinBase):
     """Adds the sending controls and the live progress endpoint to DispatchAdmin."""
 
     def get_urls(self):

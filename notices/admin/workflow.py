@@ -13,6 +13,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_mixins import ModelAdminMixinBase
 from notices import issuing, people
 from notices.admin.paging import CappedCountPaginator
 from notices.models import AuditEvent, Dispatch
@@ -26,7 +27,7 @@ def issued_message(dispatch: Dispatch) -> str:
     return _t("Registered %(notation)s in the secret series; it is not emailed.") % {"notation": dispatch.notation}
 
 
-class WorkflowAdminMixin:
+class WorkflowAdminMixin(ModelAdminMixinBase):
     """Add the workflow transitions to DispatchAdmin; every one of them goes through a model method."""
 
     workflow_fields = ["submitted_at", "approved_by_name", "approved_at", "return_comment", "recall_display"]

@@ -7,6 +7,10 @@ named, not imported (`notices.models.delivery.enqueue`), and only once the trans
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -24,7 +28,7 @@ from notices.models.delivery import (
     enqueue,
 )  # fmt: skip
 from notices.models.events import DeliveryEvent
-from notices.models.workflow import WorkflowError
+from notices.models.workflow import DispatchStatus, WorkflowError
 from recipients.models import Suppression
 
 S = DeliveryStatus
@@ -33,6 +37,24 @@ NOT_DELIVERED = [S.FAILED, S.CANCELLED]
 
 class SendingControls:
     """Sending controls and the end of sending, as methods of `Dispatch`."""
+
+    if TYPE_CHECKING:  # what `Dispatch` provides (this floor cannot import it), declared for the type checker
+        Status: ClassVar[type[DispatchStatus]]
+        Urgency: ClassVar[Any]
+        objects: Any
+        pk: Any
+        status: str
+        urgency: str
+        sending_paused_at: datetime.datetime | None
+        pdf: Any
+        deliveries: Any
+
+        @property
+        def is_emailed(self) -> bool: ...
+        def refresh_from_db(
+            self, using: str | None = None, fields: Iterable[str] | None = None, from_queryset: Any = None
+        ) -> None: ...
+        def get_status_display(self) -> str: ...
 
     @property
     def send_queue(self) -> str:

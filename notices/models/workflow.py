@@ -11,6 +11,7 @@ the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -19,6 +20,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from notices.models.audit import AuditEvent
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 class DispatchStatus(models.TextChoices):
@@ -80,7 +84,7 @@ TRANSITIONS: dict[str, Transition] = {
 
 
 # (codename, name) of the workflow permissions on the dispatch model (`Dispatch.Meta.permissions`).
-WORKFLOW_PERMISSIONS = [
+WORKFLOW_PERMISSIONS: list[tuple[str, str | StrPromise]] = [
     ("submit_dispatch", "Can submit a dispatch for approval"),
     ("approve_dispatch", "Can approve or return a dispatch"),
     ("issue_dispatch", "Can issue and send an approved dispatch"),
@@ -121,6 +125,15 @@ class DispatchWorkflow(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recalled by")
     )
     recall_reason = models.TextField(_("reason for recall"), blank=True)
+
+    if TYPE_CHECKING:  # what `Dispatch` provides (or the admin sets), declared for the type checker
+        objects: Any
+        created_by_id: int | None
+        groups: Any
+        organizations: Any
+        replacements: Any
+        pdf: Any
+        _actor: Any
 
     class Meta:
         abstract = True
