@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 
 @register("settings", deploy=False)
-def settings_check(app_configs, **kwargs) -> list:
+def settings_check(app_configs, **kwargs) -> list[CheckMessage]:
     """Return the problems of the current settings; most matter only when DEBUG is off."""
-    problems = []
+    problems: list[CheckMessage] = []
     if settings.EMAIL_DELIVERY not in ("outbox", "smtp") and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
         problems.append(
             Error(

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -82,7 +82,7 @@ def xlsx_response(filename: str, header: list[str], rows: Iterable[Iterable]) ->
     return FileResponse(spool, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_TYPE)
 
 
-def bold_cell(sheet, value) -> WriteOnlyCell:
+def bold_cell(sheet, value) -> Cell:
     cell = WriteOnlyCell(sheet, value=value)
     cell.font = Font(bold=True)
     return cell

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -21,10 +22,12 @@ def ink_colour(image: Image.Image) -> tuple[float, float, float]:
     """Return the mean RGB of the image's visible (not transparent, not white) pixels."""
     rgba = image.convert("RGBA")
     rgba.thumbnail((200, 200))
-    inked = [(r, g, b) for r, g, b, a in rgba.get_flattened_data() if a > 128 and min(r, g, b) < 230]
+    pixels = cast("tuple[tuple[int, int, int, int], ...]", rgba.get_flattened_data())  # RGBA: four bands a pixel
+    inked = [(r, g, b) for r, g, b, a in pixels if a > 128 and min(r, g, b) < 230]
     if not inked:
         return (255.0, 255.0, 255.0)
-    return tuple(sum(channel) / len(inked) for channel in zip(*inked, strict=True))  # type: ignore[return-value]
+    red, green, blue = (sum(channel) / len(inked) for channel in zip(*inked, strict=True))
+    return (red, green, blue)
 
 
 def open_png(upload) -> Image.Image:

@@ -89,7 +89,8 @@ def strip_annotations(pdf: pikepdf.Pdf) -> list[str]:
     for page in pdf.pages:
         annotations = page.obj.get("/Annots")
         if isinstance(annotations, pikepdf.Array):
-            kept = [a for a in annotations if not (is_dictionary(a) and a.get("/Subtype") in ACTIVE_ANNOTATIONS)]
+            # pikepdf's stub says Array.__iter__ returns an Iterable, not the Iterator it is.
+            kept = [a for a in annotations if not (is_dictionary(a) and a.get("/Subtype") in ACTIVE_ANNOTATIONS)]  # type: ignore[attr-defined]
             if len(kept) != len(annotations):
                 removed.append(f"{len(annotations) - len(kept)} media or file annotation(s)")
                 page.obj["/Annots"] = pikepdf.Array(kept)

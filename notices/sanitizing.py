@@ -41,17 +41,19 @@ class DepthLimiter(HTMLParser):
 
     def __init__(self, limit: int) -> None:
         super().__init__(convert_charrefs=False)
-        self.limit, self.out, self.stack, self.depth = limit, [], [], 0
+        self.limit, self.depth = limit, 0
+        self.out: list[str] = []
+        self.stack: list[bool] = []
 
     def handle_starttag(self, tag, attrs) -> None:
         if tag in VOID_TAGS:
-            self.out.append(self.get_starttag_text())
+            self.out.append(self.get_starttag_text() or "")  # never None inside handle_starttag
             return
         kept = self.depth < self.limit
         self.stack.append(kept)
         if kept:
             self.depth += 1
-            self.out.append(self.get_starttag_text())
+            self.out.append(self.get_starttag_text() or "")  # never None inside handle_starttag
 
     def handle_endtag(self, tag) -> None:
         if tag not in VOID_TAGS and self.stack and self.stack.pop():

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from recipients.folding import fold
 
@@ -13,7 +17,7 @@ from recipients.folding import fold
 @dataclass(frozen=True)
 class Column:
     key: str
-    help: str
+    help: StrOrPromise
     max_length: int | None = None
     required: bool = False
     aliases: tuple[str, ...] = field(default=())

@@ -60,12 +60,19 @@ def actor_fields(actor) -> dict:
     return {"actor_id": actor.pk, "actor_name": actor.get_username()}
 
 
+def concrete_label(obj: models.Model) -> str:
+    """Return the label of `obj`'s concrete model (a proxy's events are filed under the model it stands for)."""
+    concrete = obj._meta.concrete_model
+    assert concrete is not None  # set on every model class once Django has loaded it
+    return concrete._meta.label_lower
+
+
 def object_fields(obj) -> dict:
     if obj is None:
         return {"object_type": "", "object_id": "", "object_repr": ""}
     if isinstance(obj, models.Model):
         return {
-            "object_type": obj._meta.concrete_model._meta.label_lower,
+            "object_type": concrete_label(obj),
             "object_id": str(obj.pk or ""),
             "object_repr": str(obj)[:255],
         }
@@ -79,7 +86,7 @@ def lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs):
         raise AuditError("Audit events are append-only: they cannot be updated.")
 
@@ -88,7 +95,7 @@ class AuditEventQuerySet(models.QuerySet):
 
     def for_object(self, obj: models.Model) -> AuditEventQuerySet:
         """Return the events about one object."""
-        return self.filter(object_type=obj._meta.concrete_model._meta.label_lower, object_id=str(obj.pk))
+        return self.filter(object_type=concrete_label(obj), object_id=str(obj.pk))
 
     def record(self, actor, action: str, obj=None, details: dict | None = None, request=None) -> AuditEvent:
         """Append one event to the audit chain, in the current transaction, and return it.

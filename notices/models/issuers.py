@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from notices.images import validate_seal_image, validate_signature_image
 
 
-def margin_field(label: str, low: int, high: int, default: int) -> models.PositiveSmallIntegerField:
+def margin_field(label: StrOrPromise, low: int, high: int, default: int) -> models.PositiveSmallIntegerField:
     """Return a page-margin field in millimetres limited to the Decree-30 range."""
     return models.PositiveSmallIntegerField(
         label,
