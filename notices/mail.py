@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from email.header import Header
 from email.utils import formatdate, parseaddr
 from types import SimpleNamespace
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
@@ -32,7 +33,7 @@ Attachment = tuple[str, bytes, str]  # (file name, content, MIME type)
 ORG_PLACEHOLDER = "@@CONGVAN-ORGANIZATION@@"
 LINK_PLACEHOLDER = "@@CONGVAN-LINK-{}@@"
 URGENT_HEADERS = {"X-Priority": "1 (Highest)", "Importance": "high", "Priority": "urgent"}
-TEMPLATES = {
+TEMPLATES: dict[str, tuple[str, str | None]] = {
     DeliveryKind.DISPATCH: ("notices/email/dispatch.txt", "notices/email/dispatch.html"),
     DeliveryKind.TEST_COPY: ("notices/email/dispatch.txt", "notices/email/dispatch.html"),
     DeliveryKind.RECALL: ("notices/email/recall.txt", None),
@@ -189,7 +190,7 @@ def dispatch_attachments(dispatch: Dispatch) -> list[Attachment]:
 
 def build(dispatch: Dispatch, kind: str, attachments: list[Attachment]) -> Letter:
     """Render the letter of one kind for a dispatch once, with placeholders where each recipient differs."""
-    context = {
+    context: dict[str, Any] = {
         "dispatch": dispatch,
         "agency": agency_in_sentence(dispatch),
         "subject": subject_of(dispatch, kind),

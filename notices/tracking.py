@@ -34,7 +34,10 @@ STATUS_OF_EVENT = {
     EventType.REJECTED: S.FAILED,
     EventType.FAILED: S.FAILED,
 }
-SUPPRESS = {S.BOUNCED: SuppressionReason.HARD_BOUNCE, S.COMPLAINED: SuppressionReason.COMPLAINT}
+SUPPRESS: dict[str, SuppressionReason] = {
+    S.BOUNCED: SuppressionReason.HARD_BOUNCE,
+    S.COMPLAINED: SuppressionReason.COMPLAINT,
+}
 
 
 def event_key(event, esp_name: str) -> str:

@@ -7,6 +7,8 @@ and the workflow's from the catalogue.
 
 from __future__ import annotations
 
+from typing import Any
+
 from axes.admin import AccessLogAdmin
 from axes.models import AccessLog
 from django import forms
@@ -63,7 +65,7 @@ class TranslatedPermissionsMixin(ModelAdminMixinBase):
 
     permissions_field = "permissions"
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
         if db_field.name == self.permissions_field:
             kwargs["form_class"] = PermissionChoiceField
         return super().formfield_for_manytomany(db_field, request, **kwargs)
@@ -72,7 +74,7 @@ class TranslatedPermissionsMixin(ModelAdminMixinBase):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or self.has_change_permission(request, obj):
             return fieldsets
-        swap = {self.permissions_field: "permission_names"}
+        swap: dict[Any, str] = {self.permissions_field: "permission_names"}
         return [(name, {**opts, "fields": [swap.get(f, f) for f in opts["fields"]]}) for name, opts in fieldsets]
 
     def get_readonly_fields(self, request, obj=None):

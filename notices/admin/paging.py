@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -18,6 +21,8 @@ class KeysFirstPaginator(Paginator):
     ordering, then loads only the rows shown: no page of a million rows skips more than half of them.
     """
 
+    object_list: QuerySet[Any]  # the admin's change list pages a queryset
+
     @cached_property
     def count(self) -> int:
         return self.object_list.order_by().values("pk").count()
@@ -27,7 +32,8 @@ class KeysFirstPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         keys = self.page_keys(bottom, min(bottom + self.per_page, self.count))
         rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=keys)}
-        return self._get_page([rows[key] for key in keys if key in rows], number, self)
+        # Paginator._get_page is Django's hook for the page class, missing from the stubs.
+        return self._get_page([rows[key] for key in keys if key in rows], number, self)  # type: ignore[attr-defined]
 
     def page_keys(self, bottom: int, top: int) -> list:
         """Return the keys of rows bottom..top, read from whichever end of the ordering is nearer."""

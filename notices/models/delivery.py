@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import ClassVar, cast
 
 from celery import current_app
 from django.conf import settings
@@ -42,7 +43,7 @@ class DeliveryKind(models.TextChoices):
 
 S = DeliveryStatus
 # Allowed moves (from -> to). Tracking events may arrive out of order, hence the wide "delivered" sources.
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[DeliveryStatus]] = {
     S.QUEUED: {S.SENDING, S.CANCELLED, S.FAILED},
     S.SENDING: {S.SENT, S.FAILED, S.DEFERRED, S.QUEUED, S.CANCELLED, S.SUPPRESSED},
     S.DEFERRED: {S.SENDING, S.QUEUED, S.CANCELLED, S.FAILED, S.DELIVERED, S.BOUNCED, S.COMPLAINED},
@@ -73,7 +74,7 @@ def enqueue(delivery_ids: list[int], queue: str, countdown: float = 0) -> None:
         )
 
 
-class DeliveryQuerySet(models.QuerySet):
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
     def transition(
         self, delivery_id: int, to: str, detail: str = "", *, from_: Iterable[str] = (), event_id: str = "", **changes
     ) -> bool:
@@ -171,13 +172,17 @@ def mark_sent(rows: list[tuple[int, str, datetime.datetime]]) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-class AllDeliveries(models.Manager.from_queryset(DeliveryQuerySet)):
+DeliveryManager = models.Manager.from_queryset(DeliveryQuerySet)
+
+
+class AllDeliveries(DeliveryManager["Delivery"]):
     """Deliveries of every kind (the send loop, the sweeper, the acknowledgement page)."""
 
     kind: str | None = None
 
     def get_queryset(self) -> DeliveryQuerySet:
-        queryset = super().get_queryset()
+        # The stubs type a from_queryset() manager's get_queryset() as a plain QuerySet.
+        queryset = cast(DeliveryQuerySet, super().get_queryset())
         return queryset.filter(kind=self.kind) if self.kind else queryset
 
 
@@ -212,7 +217,9 @@ class Delivery(models.Model):
     # Delivery engine: when a retry is due (future work is scheduled here, never as a long countdown in Redis).
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
 
-    objects = DispatchDeliveries()  # the default manager: `dispatch.deliveries`, the admin, the exports
+    objects: ClassVar[AllDeliveries] = (
+        DispatchDeliveries()
+    )  # the default manager: `dispatch.deliveries`, the admin, the exports
     every_kind = AllDeliveries()
 
     class Meta:
@@ -240,7 +247,7 @@ class Delivery(models.Model):
 class RecallNotice(Delivery):
     """A recall notice: a delivery of the kind "recall", telling a recipient to discard a recalled dispatch."""
 
-    objects = RecallNotices()
+    objects: ClassVar[AllDeliveries] = RecallNotices()
 
     class Meta:
         proxy = True
