@@ -79,8 +79,8 @@ def record(delivery_id: int, ip: str) -> bool:
 def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     """Show the confirmation button (GET) or record the acknowledgement and thank the reader (POST)."""
     delivery_id = delivery_id_from(token)
-    delivery = Delivery.every_kind.select_related("dispatch__issuer", "dispatch__drafting_unit").filter(pk=delivery_id)
-    delivery = delivery.first() if delivery_id else None
+    deliveries = Delivery.every_kind.select_related("dispatch__issuer", "dispatch__drafting_unit")
+    delivery = deliveries.filter(pk=delivery_id).first() if delivery_id else None
     if delivery is None:
         return render(request, "notices/acknowledgement.html", {"invalid": True}, status=400)
     if request.method == "POST":

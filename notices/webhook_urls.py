@@ -18,7 +18,7 @@ REPLACED = {
 
 def guarded(pattern: URLPattern) -> URLPattern:
     """Return the pattern with its view replaced where needed and wrapped against malformed bodies."""
-    view = REPLACED.get(pattern.name, pattern.callback)
+    view = REPLACED.get(pattern.name or "", pattern.callback)
     return URLPattern(pattern.pattern, webhooks.refusing_malformed(view), pattern.default_args, pattern.name)
 
 

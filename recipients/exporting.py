@@ -75,6 +75,7 @@ def template_xlsx() -> bytes:
     """Return the import template: the columns, one example row, and a sheet explaining each column."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert sheet is not None  # a new workbook starts with one sheet
     sheet.title = "directory"
     sheet.append(COLUMN_KEYS)
     sheet.append([escape_cell(EXAMPLE_ROW.get(key, "")) for key in COLUMN_KEYS])

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from types import SimpleNamespace
+from typing import Literal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, Q
@@ -220,7 +221,7 @@ class DirectoryImport:
             emails.setdefault(org_id, []).append(address)
         return emails
 
-    def match(self, row: CleanRow, existing: dict) -> SimpleNamespace | None | bool:
+    def match(self, row: CleanRow, existing: dict) -> SimpleNamespace | None | Literal[False]:
         """Return the organisation the row updates, None for a new one, or False after recording an error."""
         found = {org.pk: org for key in row_keys(row) for org in existing.get(key, [])}
         if len(found) > 1:

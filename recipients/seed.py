@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.db import transaction
 
@@ -64,7 +65,7 @@ def upsert(name: str, kind: str, level: str, email: str, **fields) -> Organizati
     return org
 
 
-def group(name: str, label: str, members: list[Organization] = (), description: str = "", **rule) -> RecipientGroup:
+def group(name: str, label: str, members: Iterable[Organization] = (), description: str = "", **rule) -> RecipientGroup:
     """Create or update a group with exactly these static members and this rule (rule_kind=..., rule_level=...)."""
     rule = {f"rule_{key}": rule.get(key, "") for key in ("kind", "level", "area", "tag")}
     grp, _ = RecipientGroup.objects.update_or_create(

@@ -58,7 +58,8 @@ class Appendix(models.Model):
         return f"Phụ lục {self.position}: {self.title}"
 
     def save(self, *args, **kwargs) -> None:
-        if self.file and not self.file._committed:  # a new upload: store only its rewritten, inert copy
+        # A new upload (Django's `_committed` flag, missing from the stubs): store only its rewritten, inert copy.
+        if self.file and not self.file._committed:  # type: ignore[attr-defined]
             self.file = ContentFile(cleaned_pdf(self.read_upload()), name="appendix.pdf")
         super().save(*args, **kwargs)
 

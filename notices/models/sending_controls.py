@@ -127,7 +127,7 @@ class SendingControls:
         if not self.is_emailed or not self.pdf:
             raise WorkflowError(_("A test copy needs an issued dispatch that is not secret."))
         with transaction.atomic():
-            copy = Delivery.every_kind.create(dispatch=self, kind=DeliveryKind.TEST_COPY, address=address,
+            copy = Delivery.every_kind.create(dispatch_id=self.pk, kind=DeliveryKind.TEST_COPY, address=address,
                                               organization_name="BẢN THỬ (TEST)")  # fmt: skip
             DeliveryEvent.objects.create(delivery=copy, type=S.QUEUED)
             queue = self.send_queue

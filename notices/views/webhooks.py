@@ -10,12 +10,18 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
 from django.http import HttpResponseBadRequest
 
 from notices import tracking
+
+if TYPE_CHECKING:  # the mixin's final class is an anymail webhook view (anymail ships no types)
+    from anymail.webhooks.base import AnymailBaseWebhookView as AnymailWebhookView
+else:
+    AnymailWebhookView = object
 
 log = logging.getLogger(__name__)
 MALFORMED = (TypeError, KeyError, ValueError, AttributeError, IndexError)
@@ -29,7 +35,7 @@ def mailgun_signature(request) -> tuple[str, str]:
     return request.POST["timestamp"], request.POST["token"]
 
 
-class FreshSignatureMixin:
+class FreshSignatureMixin(AnymailWebhookView):
     """Refuse a call whose signed timestamp is stale or whose token was already used; free the token if the
     call then fails, so the provider's retry goes through."""
 

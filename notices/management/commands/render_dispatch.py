@@ -28,7 +28,7 @@ class Command(BaseCommand):
         if appendix is not None:
             data = self.appendix_pdf(dispatch_id, appendix)
         else:
-            data = self.sample_pdf() if sample else self.dispatch_pdf(dispatch_id)
+            data = self.sample_pdf() if dispatch_id is None else self.dispatch_pdf(dispatch_id)
         Path(output).write_bytes(data)
         self.stdout.write(self.style.SUCCESS(f"Wrote {output} ({len(data)} bytes)."))
 
