@@ -7,7 +7,9 @@ every export is itself audited.
 
 from __future__ import annotations
 
+import datetime
 import re
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
@@ -27,6 +29,16 @@ from notices.admin.records import FoldedSearchMixin, ReadOnlyAdmin, short_time
 from notices.models import AuditEvent, Delivery, Dispatch, DispatchStatus, OutgoingRegister, RecallNotice
 from notices.models.search import folded_contains
 from notices.models.workflow import FROZEN_STATUSES
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class DeliveryStats(TypedDict):
+        copies: int
+        acknowledged: int
+        sent_on: datetime.datetime | None
+
+    RegisterRow = WithAnnotations[Dispatch, DeliveryStats]  # a dispatch with `with_delivery_stats`' figures
 
 
 def delivery_count(**filters) -> Coalesce:
@@ -118,15 +130,15 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
         return f"VT, {dispatch.drafting_unit.abbreviation}"
 
     @admin.display(description=_("copies"))
-    def copies(self, dispatch: Dispatch) -> int:
+    def copies(self, dispatch: RegisterRow) -> int:
         return dispatch.copies
 
     @admin.display(description=_("date sent"))
-    def sent_on(self, dispatch: Dispatch) -> str:
+    def sent_on(self, dispatch: RegisterRow) -> str:
         return short_time(dispatch.sent_on)
 
     @admin.display(description=_("receipt confirmed"))
-    def acknowledged(self, dispatch: Dispatch) -> int:
+    def acknowledged(self, dispatch: RegisterRow) -> int:
         return dispatch.acknowledged
 
     @admin.display(description=_("notes"))
@@ -166,7 +178,7 @@ def register_notes(dispatch: Dispatch) -> str:
         notes.append(dispatch.get_secrecy_display())
     if dispatch.status == DispatchStatus.RECALLED:
         notes.append(_t("Recalled: %(reason)s") % {"reason": dispatch.recall_reason})
-    if dispatch.replaces_id:
+    if dispatch.replaces is not None:
         notes.append(_t("Replaces %(notation)s") % {"notation": dispatch.replaces.notation})
     replacements = getattr(dispatch, "issued_replacements", None)
     replacement = replacements[0] if replacements else (None if replacements is not None else dispatch.replaced_by)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notices.admin import labels
 from notices.admin.records import ReadOnlyAdmin, short_time
-from notices.models import Delivery, Dispatch, DraftingUnit, SendRecord
+from notices.models import Delivery, Dispatch, DraftingUnit, SendRecord, Urgency
 from notices.models.search import folded_contains
 from recipients.models import Organization
 
@@ -66,7 +66,7 @@ class UrgencyFilter(DispatchFieldFilter):
     field = "urgency"
 
     def lookups(self, request, model_admin):
-        return [(value or "normal", label) for value, label in Dispatch._meta.get_field("urgency").choices]
+        return [(value or "normal", label) for value, label in Urgency.choices]
 
     def dispatch_filter(self) -> Q:
         return Q(urgency="") if self.value() == "normal" else super().dispatch_filter()
@@ -102,7 +102,7 @@ class SendRecordAdmin(ReadOnlyAdmin):
     readonly_fields = ["timeline", *stored_fields]
     fieldsets = [
         (None, {"fields": ["timeline"]}),
-        (_("Stored record"), {"fields": stored_fields, "classes": ["collapse"]}),
+        (_("Stored record"), {"fields": tuple(stored_fields), "classes": ["collapse"]}),
     ]
 
     def get_urls(self):

@@ -14,7 +14,7 @@ from notices.admin.records import FoldedSearchMixin
 from notices.admin.sending import SendingAdminMixin
 from notices.admin.workflow import WorkflowAdminMixin, issued_message
 from notices.issuing import issue
-from notices.models import Delivery, Dispatch
+from notices.models import DeliveryStatus, Dispatch
 from notices.models.workflow import WorkflowError
 from notices.sanitizing import sanitize_body
 
@@ -79,7 +79,7 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, F
         if not counts:
             return "—"
         url = deliveries_url(dispatch__id__exact=dispatch.pk)
-        labels = dict(Delivery._meta.get_field("status").choices)
+        labels = dict(DeliveryStatus.choices)
         rows = format_html_join("", "<li>{}: <strong>{}</strong></li>", ((labels[c["status"]], c["n"]) for c in counts))
         return format_html(
             '<ul class="delivery-summary">{}</ul><a href="{}">{}</a>', rows, url, _("List the deliveries")

@@ -51,7 +51,7 @@ class WorkflowAdminMixin(ModelAdminMixinBase):
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
         if obj is not None:
-            fieldsets.append((_("Workflow"), {"fields": self.workflow_fields}))
+            fieldsets.append((_("Workflow"), {"fields": tuple(self.workflow_fields)}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
