@@ -151,9 +151,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # "priority" makes a worker always take from the first non-empty queue of CELERY_TASK_QUEUES' order.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "queue_order_strategy": "priority"}
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES: dict[
-    str, dict
-] = {  # in the order workers take from them: urgent dispatches first, bulk sending last
+# In the order workers take from them: urgent dispatches first, bulk sending last.
+CELERY_TASK_QUEUES: dict[str, dict] = {
     "send-urgent": {},
     "render": {},
     "events": {},

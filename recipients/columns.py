@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
+from recipients.folding import fold
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-from recipients.folding import fold
 
 
 @dataclass(frozen=True)

@@ -217,9 +217,8 @@ class Delivery(models.Model):
     # Delivery engine: when a retry is due (future work is scheduled here, never as a long countdown in Redis).
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
 
-    objects: ClassVar[AllDeliveries] = (
-        DispatchDeliveries()
-    )  # the default manager: `dispatch.deliveries`, the admin, the exports
+    # The default manager: `dispatch.deliveries`, the admin, the exports.
+    objects: ClassVar[AllDeliveries] = DispatchDeliveries()
     every_kind = AllDeliveries()
 
     class Meta:

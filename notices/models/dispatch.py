@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notices import storage
 from notices.models import codes
+from notices.models.choices import Secrecy, Urgency
 from notices.models.numbering import RegisterCounter, Series
 from notices.models.printed import distinct_from, format_place_date, printed_group_lines
 from notices.models.sending_controls import SendingControls
@@ -31,20 +32,6 @@ DispatchError = WorkflowError  # a dispatch action that its state or the user's 
 # The register's calendar is the agency's: a dispatch issued at 00:10 on 1 January in Hà Nội is in the new year.
 REGISTER_TIMEZONE = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")  # CR/LF would break (or inject) the email's headers
-
-
-class Urgency(models.TextChoices):
-    NORMAL = "", _("Normal")
-    URGENT = "khan", "KHẨN"
-    VERY_URGENT = "thuong_khan", "THƯỢNG KHẨN"
-    EXPRESS = "hoa_toc", "HỎA TỐC"
-
-
-class Secrecy(models.TextChoices):
-    NONE = "", _("Not secret")
-    CONFIDENTIAL = "mat", "MẬT"
-    SECRET = "toi_mat", "TỐI MẬT"
-    TOP_SECRET = "tuyet_mat", "TUYỆT MẬT"
 
 
 @dataclass(frozen=True)
@@ -73,7 +60,6 @@ class DispatchQuerySet(models.QuerySet):
 
 
 class Dispatch(DispatchWorkflow, SendingControls, models.Model):
-    Status, Urgency = DispatchStatus, Urgency  # read by SendingControls (which cannot import this module)
     issuer = models.ForeignKey("notices.Issuer", models.PROTECT, verbose_name=_("issuer"))
     drafting_unit = models.ForeignKey("notices.DraftingUnit", models.PROTECT, verbose_name=_("drafting unit"))
     signer = models.ForeignKey("notices.Signer", models.PROTECT, verbose_name=_("signer"))

@@ -9,10 +9,10 @@ from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from notices.images import validate_seal_image, validate_signature_image
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-from notices.images import validate_seal_image, validate_signature_image
 
 
 def margin_field(label: StrOrPromise, low: int, high: int, default: int) -> models.PositiveSmallIntegerField:

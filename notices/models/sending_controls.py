@@ -1,15 +1,15 @@
 """The operator's sending controls on a dispatch: pause, resume, cancel, resend, progress, and when sending ends.
 
-A mixin of `Dispatch`: it reads the dispatch's statuses and urgencies from `self.Status` and `self.Urgency`
-(set on `Dispatch`), so this floor imports nothing from the dispatch module. The send tasks it queues are
-named, not imported (`notices.models.delivery.enqueue`), and only once the transaction commits.
+A mixin of `Dispatch`: it uses the dispatch's choices from `notices.models.choices`, so it needs nothing from the
+dispatch module (which imports it). The send tasks it queues are named, not imported
+(`notices.models.delivery.enqueue`), and only once the transaction commits.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notices import signals  # a leaf module: Signal objects only
+from notices.models.choices import DispatchStatus, Urgency
 from notices.models.delivery import (
     QUEUE,
     STOPPABLE,
@@ -28,7 +29,7 @@ from notices.models.delivery import (
     enqueue,
 )  # fmt: skip
 from notices.models.events import DeliveryEvent
-from notices.models.workflow import DispatchStatus, WorkflowError
+from notices.models.workflow import WorkflowError
 from recipients.models import Suppression
 
 S = DeliveryStatus
@@ -39,8 +40,6 @@ class SendingControls:
     """Sending controls and the end of sending, as methods of `Dispatch`."""
 
     if TYPE_CHECKING:  # what `Dispatch` provides (this floor cannot import it), declared for the type checker
-        Status: ClassVar[type[DispatchStatus]]
-        Urgency: ClassVar[Any]
         objects: Any
         pk: Any
         status: str
@@ -59,18 +58,18 @@ class SendingControls:
     @property
     def send_queue(self) -> str:
         """Return the queue of the dispatch's send tasks: HỎA TỐC and THƯỢNG KHẨN go first."""
-        urgent = self.urgency in (self.Urgency.EXPRESS, self.Urgency.VERY_URGENT)
+        urgent = self.urgency in (Urgency.EXPRESS, Urgency.VERY_URGENT)
         return URGENT_QUEUE if urgent else QUEUE
 
     def pause(self) -> bool:
         """Stop claiming the dispatch's deliveries; messages already handed to the provider stay sent."""
-        paused = type(self).objects.filter(pk=self.pk, status=self.Status.SENDING, sending_paused_at__isnull=True)
+        paused = type(self).objects.filter(pk=self.pk, status=DispatchStatus.SENDING, sending_paused_at__isnull=True)
         return bool(paused.update(sending_paused_at=timezone.now()))
 
     def refuse_unless_sending(self, message) -> None:
         """Raise WorkflowError with `message` unless the dispatch is sending or partly failed (never a recalled one)."""
         status = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-        if status not in (self.Status.SENDING, self.Status.PARTLY_FAILED):
+        if status not in (DispatchStatus.SENDING, DispatchStatus.PARTLY_FAILED):
             raise WorkflowError(message)
 
     def resume(self) -> int:
@@ -97,7 +96,7 @@ class SendingControls:
     @property
     def can_resend(self) -> bool:
         """Return whether some delivery did not arrive and may be sent again (never for a recalled dispatch)."""
-        if self.status not in (self.Status.SENDING, self.Status.PARTLY_FAILED):
+        if self.status not in (DispatchStatus.SENDING, DispatchStatus.PARTLY_FAILED):
             return False
         return self.resendable().exists()
 
@@ -112,8 +111,8 @@ class SendingControls:
         with transaction.atomic():
             ids = self.resendable().move_all(S.QUEUED, "resent by the operator", attempts=0, last_error="")
             if ids:
-                type(self).objects.filter(pk=self.pk, status=self.Status.PARTLY_FAILED).update(
-                    status=self.Status.SENDING, sending_paused_at=None, updated_at=timezone.now()
+                type(self).objects.filter(pk=self.pk, status=DispatchStatus.PARTLY_FAILED).update(
+                    status=DispatchStatus.SENDING, sending_paused_at=None, updated_at=timezone.now()
                 )
                 queue = self.send_queue
                 transaction.on_commit(lambda: enqueue(ids, queue))
@@ -157,8 +156,8 @@ class SendingControls:
         if not dispatches.filter(fanned_out_at__isnull=False).exists() or self.deliveries.filter(WAITING).exists():
             return False
         failed = self.deliveries.filter(Q(status=S.FAILED) | Q(status=S.CANCELLED) & ~Q(last_error=""))
-        final = self.Status.PARTLY_FAILED if failed.exists() else self.Status.SENT
-        finished = dispatches.filter(status=self.Status.SENDING).update(status=final, updated_at=timezone.now())
+        final = DispatchStatus.PARTLY_FAILED if failed.exists() else DispatchStatus.SENT
+        finished = dispatches.filter(status=DispatchStatus.SENDING).update(status=final, updated_at=timezone.now())
         if finished:
             self.refresh_from_db(fields=["status", "updated_at"])
             signals.sending_finished.send(sender=type(self), dispatch=self)

@@ -1,4 +1,4 @@
-"""The dispatch workflow: its statuses, the one table of transitions, and what is frozen once issued.
+"""The dispatch workflow: the one table of transitions over its statuses (`choices.py`), and what is frozen once issued.
 
 draft → submitted → approved → issued → sending → sent / partly failed; submitted or approved → draft (returned
 with a comment); issued, sending, sent or partly failed → recalled. `TRANSITIONS` says, for each action, the
@@ -20,20 +20,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from notices.models.audit import AuditEvent
+from notices.models.choices import DispatchStatus
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
-
-
-class DispatchStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
-    APPROVED = "approved", _("Approved")
-    ISSUED = "issued", _("Issued")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    PARTLY_FAILED = "partly_failed", _("Sent, some failed")
-    RECALLED = "recalled", _("Recalled")
 
 
 S = DispatchStatus
