@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUES = "send-urgent,render,events,send,celery"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # the benchmarks run as scripts from bench/: the project's packages too
 
 
 def bench_database_url(base: str, suffix: str = "bench") -> str:
@@ -42,7 +44,6 @@ def setup_django(env: dict[str, str]) -> None:
     """Point this process at the benchmark database and start Django."""
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -107,8 +108,6 @@ class Sink:
     """The aiosmtpd sink in its own process, counting messages per address."""
 
     def __init__(self, workdir: Path, transient_rate: float = 0.0) -> None:
-        from tests.smtp_sink import free_port
-
         self.port = free_port()
         self.counts_path = workdir / f"counts-{self.port}.json"
         self.process = subprocess.Popen(
@@ -129,6 +128,13 @@ class Sink:
             return json.loads(self.counts_path.read_text())
         except (OSError, ValueError):
             return {}
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now (the tests' helper)."""
+    from tests.smtp_sink import free_port as free
+
+    return free()
 
 
 def wait_for_port(port: int, timeout: float = 20) -> None:

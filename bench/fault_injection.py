@@ -2,11 +2,13 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/congvan .venv/bin/python bench/fault_injection.py --recipients 10000
 
-Runs its own redis-server on 127.0.0.1:6390 (never the shared one), with no persistence, so the restart
+Runs its own redis-server on a free port of 127.0.0.1 (never the shared one), with no persistence, so the restart
 loses every queued task; two Celery workers (one pool process each) and Celery beat running the sweeper;
 and an aiosmtpd sink in its own process that answers 30% of RCPTs with "451" and counts accepted messages
 per address. Kills a worker's pool process at 25% and 75% of the messages sent and restarts Redis at 50%.
 Prints one JSON line; the target is missing 0 and duplicates no more than the messages in flight at the kills.
+It exits non-zero, with what it saw, when a worker's main process dies (only its pool processes are killed, so
+a dead main process is a bug: Celery must survive a Redis restart) or when sending has not finished by --deadline.
 """
 
 from __future__ import annotations
@@ -23,22 +25,20 @@ from pathlib import Path
 
 import _support as support
 
-REDIS_PORT = 6390
-
 
 class OwnRedis:
     """A redis-server of this benchmark alone, without persistence."""
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
+        self.workdir, self.port = workdir, support.free_port()
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log")],
         )  # fmt: skip
-        support.wait_for_port(REDIS_PORT)
+        support.wait_for_port(self.port)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -66,7 +66,11 @@ def kill_pool_process(worker: subprocess.Popen) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def run(draft, clerk, n: int, workers, redis: OwnRedis) -> tuple[int, dict]:
+class Abandoned(Exception):
+    """The run cannot finish: a worker died or the deadline passed."""
+
+
+def run(draft, clerk, n: int, workers, redis: OwnRedis, deadline_s: float) -> tuple[int, dict]:
     """Issue the dispatch, inject the faults as sending progresses; return the max in flight and the timings."""
     from notices import issuing
 
@@ -75,8 +79,11 @@ def run(draft, clerk, n: int, workers, redis: OwnRedis) -> tuple[int, dict]:
     faults = [(0.25, lambda: kill_pool_process(workers[0])), (0.5, redis.restart),
               (0.75, lambda: kill_pool_process(workers[1]))]  # fmt: skip
     max_in_flight, started, log = 0, time.monotonic(), {}
-    deadline = started + 1800
-    while time.monotonic() < deadline:
+    deadline = started + deadline_s
+    while True:
+        dead = [f"faults{i} exited with {w.returncode}" for i, w in enumerate(workers) if w.poll() is not None]
+        if dead or time.monotonic() > deadline:
+            raise Abandoned(", ".join(dead) or f"not finished after {deadline_s:.0f} s")
         done = sent_count(draft.pk)
         if faults and done >= faults[0][0] * n:
             share, fault = faults.pop(0)
@@ -94,12 +101,13 @@ def run(draft, clerk, n: int, workers, redis: OwnRedis) -> tuple[int, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--deadline", type=float, default=0, help="seconds to give up after (default 120 + n/10)")
     args = parser.parse_args()
     n = args.recipients
     workdir = Path(tempfile.mkdtemp(prefix="bench-faults-"))
     redis = OwnRedis(workdir)
     redis.start()
-    redis_url = f"redis://127.0.0.1:{REDIS_PORT}/0"
+    redis_url = f"redis://127.0.0.1:{redis.port}/0"
     database_url = support.bench_database_url(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/congvan"), "faults"
     )
@@ -118,8 +126,11 @@ def main() -> None:
         [sys.executable, "-m", "celery", "-A", "config", "beat", "-s", str(workdir / "beat-schedule"), "-l", "ERROR"],
         cwd=support.ROOT, env={**os.environ, **env}, stdout=sys.stderr,  # stdout is the JSON line
     )  # fmt: skip
+    outcome = ""
     try:
-        max_in_flight, timings = run(draft, clerk, n, workers, redis)
+        max_in_flight, timings = run(draft, clerk, n, workers, redis, args.deadline or 120 + n / 10)
+    except Abandoned as exc:
+        outcome, max_in_flight, timings = str(exc), 0, {}
     finally:
         support.stop_all([*workers, beat])
         counts = sink.stop()
@@ -136,7 +147,10 @@ def main() -> None:
         **timings,
         "load_avg_before": load_before,
         "load_avg_after": support.load_average(),
+        **({"abandoned": outcome, "by_status": support.counts_by_status(draft.pk)} if outcome else {}),
     }))  # fmt: skip
+    if outcome:
+        sys.exit(f"fault_injection: {outcome}")
 
 
 if __name__ == "__main__":

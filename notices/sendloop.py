@@ -12,6 +12,8 @@ import logging
 import random
 import time
 
+import kombu.exceptions
+import redis.exceptions
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
@@ -25,6 +27,10 @@ from recipients.models import Suppression
 
 log = logging.getLogger(__name__)
 S = DeliveryStatus
+# Our own infrastructure failing for a moment (Redis restarting under the rate limit or the queue): not the
+# recipients' fault, so their deliveries wait in the database and the sweeper takes them up again.
+INFRASTRUCTURE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                         kombu.exceptions.OperationalError)  # fmt: skip
 clock = time.monotonic  # the loop's clock (tests replace it to make "a second has passed" happen)
 PAUSE_CHECK_SECONDS = 1.0
 
@@ -116,6 +122,9 @@ def send_batch(delivery_ids: list[int]) -> int:
         sendable = hold_back(deliveries, dispatch)
         if sendable:
             sent = send_claimed(sendable, dispatch)
+    except INFRASTRUCTURE_ERRORS as exc:
+        log.warning("Batch of dispatch %s stopped: %s; the sweeper will send the rest", dispatch.pk, exc)
+        defer_unfinished(claimed, f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # not a transport's classified error: a bug or bad data (e.g. a header injection)
         log.exception("Batch of dispatch %s failed", dispatch.pk)
         fail_unfinished(claimed, f"{type(exc).__name__}: {exc}")
@@ -147,6 +156,14 @@ def fail_unfinished(delivery_ids: list[int], reason: str) -> None:
     """Fail the batch's deliveries still `sending` with the reason, so none is left stranded."""
     Delivery.every_kind.filter(pk__in=delivery_ids, status=S.SENDING).move_all(
         S.FAILED, reason, last_error=reason[:2000]
+    )
+
+
+def defer_unfinished(delivery_ids: list[int], reason: str) -> None:
+    """Defer the batch's deliveries still `sending`, without spending their attempt, for the sweeper to enqueue."""
+    due = timezone.now() + datetime.timedelta(seconds=settings.SEND_RETRY_BASE_SECONDS)
+    Delivery.every_kind.filter(pk__in=delivery_ids, status=S.SENDING).move_all(
+        S.DEFERRED, reason, last_error=reason[:2000], next_attempt_at=due, attempts=F("attempts") - 1
     )
 
 

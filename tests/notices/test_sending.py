@@ -650,3 +650,27 @@ def test_an_address_suppressed_after_the_fan_out_is_not_sent_by_the_loop(issue_t
     assert [rcpts for _, rcpts in smtp_server.handler.envelopes] == [["office000@bhxh-hanoi.example.vn"]]
     late = Delivery.objects.get(address="office001@bhxh-hanoi.example.vn")
     assert late.status == S.SUPPRESSED and event_types(late) == ["queued", "sending", "suppressed"]
+
+
+@pytest.mark.django_db
+def test_a_batch_whose_redis_is_down_waits_for_the_sweeper_instead_of_failing(issue_to, smtp_server, settings):
+    dispatch = issue_to(2)
+    reachable = settings.SEND_RATE_REDIS_URL
+    settings.SEND_RATE_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # Redis restarting: nothing listens
+    client.cache_clear()
+    try:
+        assert sendloop.send_batch(ids_of(dispatch)) == 0
+    finally:
+        settings.SEND_RATE_REDIS_URL = reachable
+        client.cache_clear()
+    assert smtp_server.messages == []
+    rows = list(dispatch.deliveries.values_list("status", "attempts", "next_attempt_at", "last_error"))
+    assert {(status, attempts) for status, attempts, _, _ in rows} == {(S.DEFERRED, 0)}  # no attempt spent
+    assert all(due is not None and error.startswith("ConnectionError") for _, _, due, error in rows)
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.SENDING
+
+    dispatch.deliveries.update(next_attempt_at=timezone.now())  # the sweeper's turn: due now
+    assert sendloop.send_batch(ids_of(dispatch)) == 2
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.SENT
