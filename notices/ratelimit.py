@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from functools import cache
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -54,6 +55,11 @@ def client() -> redis.Redis:
     return redis.Redis.from_url(settings.SEND_RATE_REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
 
 
+def run_script(script: str, keys: list[str], args: list[float | int]) -> Any:
+    """Run a Lua script on the shared Redis (its arguments reach Lua as strings, as Redis passes every argument)."""
+    return client().eval(script, len(keys), *keys, *(str(arg) for arg in args))
+
+
 class TokenBucket:
     """The shared bucket of one provider (e.g. "smtp", "mailgun")."""
 
@@ -65,7 +71,7 @@ class TokenBucket:
 
     def take(self, want: int = 1) -> tuple[int, float]:
         """Take up to `want` tokens; return how many were granted and how long to wait when none was."""
-        granted, wait_ms = client().eval(TAKE_SCRIPT, 2, self.key, self.slow_key, self.rate, self.burst, want)
+        granted, wait_ms = run_script(TAKE_SCRIPT, [self.key, self.slow_key], [self.rate, self.burst, want])
         return int(granted), int(wait_ms) / 1000
 
     def acquire(self, want: int = 1) -> int:
@@ -78,7 +84,7 @@ class TokenBucket:
 
     def slow_down(self) -> float:
         """Halve the bucket's rate for a cooldown after a throttling answer; return the new factor."""
-        factor = client().eval(SLOW_SCRIPT, 1, self.slow_key, self.rate, int(settings.SEND_THROTTLE_COOLDOWN_SECONDS))
+        factor = run_script(SLOW_SCRIPT, [self.slow_key], [self.rate, int(settings.SEND_THROTTLE_COOLDOWN_SECONDS)])
         log.warning("Provider throttled us: %s now runs at %s of its rate", self.key, factor.decode())
         return float(factor)
 
