@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -29,7 +30,6 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -51,17 +51,21 @@ class SigningError(DispatchError):
 
 
 @dataclass(frozen=True)
-class SignatureCheck:
-    """What a PDF's embedded signature says: is it there, unaltered, and does it cover the whole file."""
+class SignatureVerdict:
+    """What a PDF's last signature says: is it there, unaltered, made by a certificate that chains to one of the
+    agency's trusted roots, and does it cover the whole file; who signed and when."""
 
     signed: bool
     intact: bool = False
+    trusted: bool = False
     covers_whole_file: bool = False
     signer: str = ""
+    signed_at: datetime.datetime | None = None
+    checked: bool = True  # False: the check ran out of time or memory (the file is then not trusted)
 
     @property
     def ok(self) -> bool:
-        return self.signed and self.intact and self.covers_whole_file
+        return self.signed and self.intact and self.trusted and self.covers_whole_file
 
 
 def development_mode() -> bool:
@@ -185,28 +189,39 @@ def validation_context() -> ValidationContext:
     return ValidationContext(trust_roots=trusted_roots(), allow_fetching=False)
 
 
-def check_signature(data: bytes) -> SignatureCheck:
-    """Return whether the PDF carries a signature that is intact and covers the whole file."""
+def check_signature(data: bytes) -> SignatureVerdict:
+    """Return what the PDF's last signature proves; only a chain to a configured trusted root makes it trusted.
+
+    A self-made certificate that merely carries the agency's name is intact but not trusted. Uploaded files are
+    checked in the sandbox (`verification.sandboxed_signature_check`).
+    """
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        embedded = reader.embedded_signatures
+        embedded = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
     except Exception:  # noqa: BLE001 - any unreadable upload is simply "not signed"
         log.info("An uploaded PDF could not be parsed for signatures.", exc_info=True)
-        return SignatureCheck(signed=False)
+        return SignatureVerdict(signed=False)
     if not embedded:
-        return SignatureCheck(signed=False)
-    signature = embedded[-1]
+        return SignatureVerdict(signed=False)
     try:
-        status = validate_pdf_signature(signature, validation_context())
-    except (SignatureValidationError, ValueError, KeyError) as exc:
+        status = validate_pdf_signature(embedded[-1], validation_context())
+    except Exception as exc:  # noqa: BLE001 - a hostile file may break the validator in any way
         log.info("An uploaded PDF's signature could not be validated: %s", exc)
-        return SignatureCheck(signed=True)
-    return SignatureCheck(
+        return SignatureVerdict(signed=True)
+    return SignatureVerdict(
         signed=True,
         intact=bool(status.intact and status.valid),
+        trusted=bool(status.trusted),
         covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
-        signer=status.signing_cert.subject.human_friendly,
+        signer=signer_name(status.signing_cert),
+        signed_at=status.signer_reported_dt,
     )
+
+
+def signer_name(certificate: asn1_x509.Certificate) -> str:
+    """Return the certificate's common name and organisation, as a reader would name the signer."""
+    subject = certificate.subject.native
+    parts = [subject.get("common_name"), subject.get("organization_name")]
+    return " – ".join(dict.fromkeys(str(part) for part in parts if part))
 
 
 # --- Development certificates ------------------------------------------------------------------

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import io
 import logging
 import secrets
 from dataclasses import dataclass
 
-from asn1crypto import x509
 from django.conf import settings
 from django.core.cache import cache
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from config import sandbox
-from notices import signing
 from notices.models import Appendix, Dispatch, DispatchStatus
 from notices.models.codes import format_short_code
+from notices.signing import SignatureVerdict
 
 log = logging.getLogger(__name__)
 
@@ -28,24 +22,6 @@ class Validity:
     VALID = "valid"
     RECALLED = "recalled"
     REPLACED = "replaced"
-
-
-@dataclass(frozen=True)
-class SignatureVerdict:
-    """What a PDF's last signature says: is it there, unaltered, made by a certificate that chains to one of the
-    agency's trusted roots, and does it cover the whole file; who signed and when."""
-
-    signed: bool
-    intact: bool = False
-    trusted: bool = False
-    covers_whole_file: bool = False
-    signer: str = ""
-    signed_at: datetime.datetime | None = None
-    checked: bool = True  # False: the check ran out of time or memory (the file is then not trusted)
-
-    @property
-    def ok(self) -> bool:
-        return self.signed and self.intact and self.trusted and self.covers_whole_file
 
 
 @dataclass(frozen=True)
@@ -120,47 +96,12 @@ def find_appendix(data: bytes) -> AppendixCheck | None:
 
 
 def sandboxed_signature_check(data: bytes) -> SignatureVerdict:
-    """Return check_signature(data) computed in the sandbox: a hostile upload costs a child process, never us."""
+    """Return signing.check_signature(data) computed in the sandbox: a hostile upload costs a child process, never us."""
     try:
-        return sandbox.run("notices.verification:check_signature", data)
+        return sandbox.run("notices.signing:check_signature", data)
     except sandbox.SandboxError as exc:
         log.warning("An uploaded PDF's signature check was stopped: %s", exc.reason)
         return SignatureVerdict(signed=False, checked=False)
-
-
-def check_signature(data: bytes) -> SignatureVerdict:
-    """Return what the PDF's last signature proves; only a chain to a configured trusted root makes it trusted.
-
-    A self-made certificate that merely carries the agency's name is intact but not trusted.
-    """
-    try:
-        embedded = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
-    except Exception:  # noqa: BLE001 - any unreadable upload is simply "not signed"
-        log.info("An uploaded PDF could not be parsed for signatures.", exc_info=True)
-        return SignatureVerdict(signed=False)
-    if not embedded:
-        return SignatureVerdict(signed=False)
-    context = signing.validation_context()
-    try:
-        status = validate_pdf_signature(embedded[-1], context)
-    except Exception as exc:  # noqa: BLE001 - a hostile file may break the validator in any way
-        log.info("An uploaded PDF's signature could not be validated: %s", exc)
-        return SignatureVerdict(signed=True)
-    return SignatureVerdict(
-        signed=True,
-        intact=bool(status.intact and status.valid),
-        trusted=bool(status.trusted),
-        covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
-        signer=signer_name(status.signing_cert),
-        signed_at=status.signer_reported_dt,
-    )
-
-
-def signer_name(certificate: x509.Certificate) -> str:
-    """Return the certificate's common name and organisation, as a reader would name the signer."""
-    subject = certificate.subject.native
-    parts = [subject.get("common_name"), subject.get("organization_name")]
-    return " – ".join(dict.fromkeys(str(part) for part in parts if part))
 
 
 def replacement_of(dispatch: Dispatch) -> Dispatch | None:

@@ -14,7 +14,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from weasyprint import HTML
 
-from notices import verification
+from notices import signing, verification
 from notices.models import Dispatch, DispatchStatus, codes
 from notices.signing import create_development_certificates
 from tests.conftest import make_group
@@ -137,14 +137,14 @@ def forge(data: bytes, p12: Path) -> bytes:
 
 def test_a_signature_from_an_untrusted_root_is_refused(genuine, second_root):
     forged = forge(HTML(string="<p>Công văn giả</p>").write_pdf(), second_root[0])
-    verdict = verification.check_signature(forged)
+    verdict = signing.check_signature(forged)
     assert verdict.signed and verdict.intact and verdict.covers_whole_file
     assert not verdict.trusted and not verdict.ok
     assert "Bảo hiểm xã hội thành phố Hà Nội" in verdict.signer
 
 
 def test_a_signature_that_chains_to_the_trusted_root_is_genuine_and_says_who_and_when(genuine):
-    verdict = verification.check_signature(stored_pdf(genuine))
+    verdict = signing.check_signature(stored_pdf(genuine))
     assert verdict.ok and verdict.trusted
     assert verdict.signer.startswith(
         "Bảo hiểm xã hội thành phố Hà Nội (THỬ NGHIỆM)"
@@ -154,7 +154,7 @@ def test_a_signature_that_chains_to_the_trusted_root_is_genuine_and_says_who_and
 
 def test_nothing_is_trusted_when_no_root_and_no_certificate_is_configured(genuine, settings):
     settings.SIGNING_TRUSTED_ROOTS = settings.SIGNING_PKCS12_PATH = ""
-    assert not verification.check_signature(stored_pdf(genuine)).trusted
+    assert not signing.check_signature(stored_pdf(genuine)).trusted
 
 
 def test_a_forged_copy_is_the_first_thing_the_page_says(client, genuine, second_root):
