@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from notices.clients import client_ip
 from notices.models import Delivery, DeliveryEvent
 
 SALT = "notices.acknowledgement"
@@ -84,6 +85,6 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     if delivery is None:
         return render(request, "notices/acknowledgement.html", {"invalid": True}, status=400)
     if request.method == "POST":
-        record(delivery.pk, request.META.get("REMOTE_ADDR", ""))
+        record(delivery.pk, client_ip(request) or "")
         delivery.refresh_from_db(fields=["acknowledged_at"])
     return render(request, "notices/acknowledgement.html", {"delivery": delivery, "dispatch": delivery.dispatch})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextvars
 import datetime
 import hashlib
-import ipaddress
 import json
 import logging
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from notices.clients import client_ip
 
 log = logging.getLogger(__name__)
 GENESIS_HASH = "0" * 64
@@ -42,16 +43,6 @@ class ChainReport:
 def normalise(details: dict | None) -> dict:
     """Return `details` as plain JSON types, exactly as the database will give them back."""
     return json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))
-
-
-def client_ip(request) -> str | None:
-    """Return the client's IP address (REMOTE_ADDR; the proxy must set it, e.g. gunicorn's forwarded-allow-ips)."""
-    if request is None:
-        return None
-    try:
-        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
-    except ValueError:
-        return None
 
 
 def actor_fields(actor) -> dict:

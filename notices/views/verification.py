@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from notices import verification
+from notices.clients import client_ip
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 
@@ -28,14 +29,14 @@ class UploadForm(forms.Form):
         return upload
 
 
-def client_ip(request: HttpRequest) -> str:
-    """Return the caller's address (the proxy in front of us sets REMOTE_ADDR via the WSGI server)."""
-    return request.META.get("REMOTE_ADDR", "unknown")
+def caller(request: HttpRequest) -> str:
+    """Return the address whose unknown-code look-ups are counted."""
+    return client_ip(request) or "unknown"
 
 
 def too_many(request: HttpRequest) -> HttpResponse | None:
     """Return a 429 page when the caller has looked up too many unknown codes, else None."""
-    if verification.rate_limited(client_ip(request)):
+    if verification.rate_limited(caller(request)):
         return render(request, "notices/verification/limited.html", status=429)
     return None
 
@@ -44,7 +45,7 @@ def look_up(request: HttpRequest, code: str):
     """Return the dispatch of a code, counting a miss against the caller's address."""
     dispatch = verification.find_dispatch(code)
     if dispatch is None:
-        verification.count_failure(client_ip(request))
+        verification.count_failure(caller(request))
     return dispatch
 
 
