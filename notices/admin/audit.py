@@ -1,5 +1,5 @@
-"""What auditors read: the outgoing register, the audit trail and the recall notices (the send history is in
-deliveries.py).
+"""What auditors read: the outgoing register and the audit trail (the send history of every kind of delivery,
+recall notices included, is in deliveries.py).
 
 All of it is read-only, exactly counted with every page reachable (paging.py), and exportable to CSV and XLSX;
 every export is itself audited.
@@ -26,7 +26,7 @@ from notices.admin import labels
 from notices.admin.deliveries import deliveries_url
 from notices.admin.paging import ExactChangeList
 from notices.admin.records import FoldedSearchMixin, ReadOnlyAdmin, short_time
-from notices.models import AuditEvent, Delivery, Dispatch, DispatchStatus, OutgoingRegister, RecallNotice
+from notices.models import AuditEvent, Delivery, Dispatch, DispatchStatus, OutgoingRegister
 from notices.models.search import folded_contains
 from notices.models.workflow import FROZEN_STATUSES
 
@@ -287,19 +287,3 @@ class AuditEventAdmin(ReadOnlyAdmin):
             yield [e.seq, e.at, actor_label(e), e.actor_name, labels.action_label(e.action), e.action,
                    labels.object_type_label(e.object_type), e.object_id, e.object_repr, e.ip, e.details,
                    e.prev_hash, e.hash]  # fmt: skip
-
-
-@admin.register(RecallNotice)
-class RecallNoticeAdmin(ReadOnlyAdmin):
-    list_display = ["address", "dispatch", "status", "attempts", "sent_at", "last_error"]
-    list_filter = ["status"]
-    search_fields = ["=address"]
-    list_select_related = ["dispatch__issuer", "dispatch__drafting_unit"]
-    readonly_fields = [f.name for f in RecallNotice._meta.fields]
-
-    def export_header(self) -> list[str]:
-        return [_t("dispatch"), _t("email address"), _t("status"), _t("sent at"), _t("last error")]
-
-    def export_rows(self, queryset):
-        for n in queryset.select_related("dispatch__issuer", "dispatch__drafting_unit").iterator(chunk_size=2000):
-            yield [n.dispatch.notation, n.address, n.get_status_display(), n.sent_at, n.last_error]

@@ -87,11 +87,11 @@ class SendRecordAdmin(ReadOnlyAdmin):
 
     export_name = "lich-su-gui"
     list_display = [
-        "address", "organization_name", "dispatch_col", "status", "attempts", "queued_col", "sent_col",
+        "address", "organization_name", "dispatch_col", "kind", "status", "attempts", "queued_col", "sent_col",
         "acknowledged_col",
     ]  # fmt: skip
     list_filter = [
-        ("created_at", admin.DateFieldListFilter), "status", RecipientKindFilter, DraftingUnitFilter, UrgencyFilter,
+        ("created_at", admin.DateFieldListFilter), "kind", "status", RecipientKindFilter, DraftingUnitFilter, UrgencyFilter,
     ]  # fmt: skip
     list_select_related = ["dispatch__issuer", "dispatch__drafting_unit"]
     ordering = ["-id"]  # index-backed; ordering by dispatch would sort every row
@@ -175,7 +175,7 @@ class SendRecordAdmin(ReadOnlyAdmin):
 
     def export_header(self) -> list[str]:
         return [
-            _t("number / notation"), _t("subject"), _t("organisation"), _t("email address"), _t("status"),
+            _t("number / notation"), _t("subject"), _t("organisation"), _t("email address"), _t("kind"), _t("status"),
             _t("queued at"), _t("sent at"), _t("receipt acknowledged at"), _t("provider message id"),
             _t("SHA-256 of the PDF received"), _t("attempts"), _t("last error"),
         ]  # fmt: skip
@@ -184,7 +184,8 @@ class SendRecordAdmin(ReadOnlyAdmin):
         queryset = queryset.select_related("dispatch__issuer", "dispatch__drafting_unit").defer("dispatch__body")
         for d in queryset.iterator(chunk_size=2000):
             yield [
-                d.dispatch.notation, d.dispatch.subject, d.organization_name, d.address, d.get_status_display(),
+                d.dispatch.notation, d.dispatch.subject, d.organization_name, d.address, d.get_kind_display(),
+                d.get_status_display(),
                 d.created_at, d.sent_at, d.acknowledged_at, d.provider_message_id, received_pdf_sha256(d),
                 d.attempts, d.last_error,
             ]  # fmt: skip

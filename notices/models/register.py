@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.utils.translation import gettext_lazy as _
 
-from notices.models.delivery import Delivery
+from notices.models.delivery import AllDeliveries, Delivery
 from notices.models.dispatch import Dispatch
 
 
@@ -18,7 +20,10 @@ class OutgoingRegister(Dispatch):
 
 
 class SendRecord(Delivery):
-    """The send history auditors search: one row per delivery, with its timeline."""
+    """The send history auditors search: one row per delivery of every kind (dispatch emails, test copies, recall
+    notices), with its timeline."""
+
+    objects: ClassVar[AllDeliveries] = AllDeliveries()
 
     class Meta:
         proxy = True

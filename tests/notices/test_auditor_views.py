@@ -213,13 +213,26 @@ def test_the_audit_trail_pages_beyond_the_last_also_say_so(client, sent, auditor
 def test_there_is_one_delivery_screen(client, sent, auditor):
     from django.contrib import admin
 
-    from notices.models import RecallNotice, SendRecord
+    from notices.models import DeliveryKind, RecallNotice, SendRecord
 
     registered = {model for model in admin.site._registry if model._meta.concrete_model is Delivery}
-    assert registered == {SendRecord, RecallNotice}, "one screen per kind of delivery, none over the same rows"
+    assert registered == {SendRecord}, "one screen over the Delivery table, filtered by kind"
+    first = Delivery.objects.filter(dispatch=sent).order_by("id").first()
+    RecallNotice.objects.create(
+        dispatch=sent, kind=DeliveryKind.RECALL, organization=first.organization,
+        organization_name=first.organization_name, address="recall-only@bhxh-hanoi.example.vn",
+    )  # fmt: skip
     client.force_login(auditor)
     summary = client.get(reverse("admin:notices_dispatch_change", args=[sent.pk])).content.decode()
     assert reverse("admin:notices_sendrecord_changelist") + f"?dispatch__id__exact={sent.pk}" in summary
+    url = reverse("admin:notices_sendrecord_changelist")
+    recalls = client.get(url, {"kind__exact": DeliveryKind.RECALL}).content.decode()
+    assert "recall-only@bhxh-hanoi.example.vn" in recalls and first.address not in recalls
+    dispatch_emails = client.get(url, {"kind__exact": DeliveryKind.DISPATCH}).content.decode()
+    assert "recall-only@bhxh-hanoi.example.vn" not in dispatch_emails and first.address in dispatch_emails
+    rows = read_csv(client.get(reverse("admin:notices_sendrecord_export", args=["csv"]), {"kind__exact": "recall"}))
+    assert [row[3] for row in rows[1:]] == ["recall-only@bhxh-hanoi.example.vn"]
+    assert rows[1][rows[0].index("kind")] == "Recall notice"
 
 
 def test_the_send_history_export_has_each_recipients_pdf_hash_and_a_formatted_sheet(client, sent, auditor):
@@ -232,7 +245,7 @@ def test_the_send_history_export_has_each_recipients_pdf_hash_and_a_formatted_sh
     assert sheet.freeze_panes == "A2"
     assert all(cell.font.bold for cell in sheet[1]) and not sheet.cell(row=2, column=1).font.bold
     widths = {letter: dim.width for letter, dim in sheet.column_dimensions.items()}
-    assert widths["D"] >= len("office000@bhxh-hanoi.example.vn") and widths["J"] == 60  # 64 hex digits, capped
+    assert widths["D"] >= len("office000@bhxh-hanoi.example.vn") and widths["K"] == 60  # 64 hex digits, capped
 
 
 def test_the_audit_trail_shows_labels_and_full_names(client, sent, approver, auditor):
