@@ -30,3 +30,15 @@ def queue_notices(dispatch: Dispatch) -> int:
     ids = sorted(n.pk for n in notices)
     transaction.on_commit(lambda: enqueue(ids, URGENT_QUEUE))  # a recall is urgent whatever the dispatch was
     return len(notices)
+
+
+def notify_late_recipients(dispatch_id: int) -> int:
+    """Queue the notices of a recalled dispatch's emails that a worker sent before the recall but recorded after it.
+
+    The recall wrote notices for the deliveries then known as sent; a batch already in the provider's hands
+    records its sent messages later. The dispatch row is locked, so two batches finishing together write each
+    notice once.
+    """
+    with transaction.atomic():
+        dispatch = Dispatch.objects.select_for_update().get(pk=dispatch_id)
+        return queue_notices(dispatch)

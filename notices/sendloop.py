@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from notices import mail
+from notices import mail, recall
 from notices.models import Delivery, DeliveryKind, DeliveryStatus, Dispatch, DispatchStatus
 from notices.models.delivery import enqueue
 from notices.ratelimit import TokenBucket
@@ -128,6 +128,8 @@ def send_batch(delivery_ids: list[int]) -> int:
     except Exception as exc:  # not a transport's classified error: a bug or bad data (e.g. a header injection)
         log.exception("Batch of dispatch %s failed", dispatch.pk)
         fail_unfinished(claimed, f"{type(exc).__name__}: {exc}")
+    if sent and is_recalled(dispatch.pk):  # sent before the recall, recorded after it: they get a notice too
+        recall.notify_late_recipients(dispatch.pk)
     dispatch.finish_sending_if_done()
     return sent
 
@@ -172,6 +174,19 @@ def is_paused(dispatch_id: int) -> bool:
     return Dispatch.objects.filter(pk=dispatch_id, sending_paused_at__isnull=False).exists()
 
 
+def is_recalled(dispatch_id: int) -> bool:
+    """Return whether the dispatch was recalled since the batch was claimed."""
+    return Dispatch.objects.filter(pk=dispatch_id, status=DispatchStatus.RECALLED).exists()
+
+
+def stop_recalled(deliveries: list[Delivery], accepted: Accepted) -> None:
+    """Commit what was sent, then cancel the rest of a batch whose dispatch was recalled while it was sending."""
+    accepted.flush()
+    Delivery.every_kind.filter(pk__in=[d.pk for d in deliveries], status=S.SENDING).move_all(
+        S.CANCELLED, "the dispatch was recalled", next_attempt_at=None
+    )
+
+
 def send_claimed(deliveries: list[Delivery], dispatch: Dispatch) -> int:
     """Send claimed deliveries of one dispatch in order, checking now and then whether it was paused."""
     letters = {kind: mail.letter_for(dispatch, kind) for kind in {d.kind for d in deliveries}}
@@ -181,6 +196,10 @@ def send_claimed(deliveries: list[Delivery], dispatch: Dispatch) -> int:
         try:
             for i, delivery in enumerate(deliveries):
                 accepted.flush_if_old()
+                # Checked before every dispatch email: a recall stops even a batch a worker already claimed.
+                if delivery.kind != DeliveryKind.RECALL and is_recalled(dispatch.pk):
+                    stop_recalled(deliveries[i:], accepted)
+                    break
                 if clock() - checked >= PAUSE_CHECK_SECONDS:
                     checked = clock()
                     if is_paused(dispatch.pk):

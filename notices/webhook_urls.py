@@ -1,4 +1,4 @@
-"""anymail's webhook URLs (same names, namespace "anymail"), with Mailgun's replay-safe views and every view
+"""anymail's webhook URLs (same names, namespace "anymail"), with Mailgun's and SendGrid's replay-safe views and every view
 answering a malformed body with 400 (see notices/views/webhooks.py)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ app_name = "anymail"
 REPLACED = {
     "mailgun_tracking_webhook": webhooks.FreshMailgunTrackingWebhookView.as_view(),
     "mailgun_inbound_webhook": webhooks.FreshMailgunInboundWebhookView.as_view(),
+    "sendgrid_tracking_webhook": webhooks.FreshSendGridTrackingWebhookView.as_view(),
 }
 
 

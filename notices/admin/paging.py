@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -28,7 +27,13 @@ class KeysFirstPaginator(Paginator):
         return self.object_list.order_by().values("pk").count()
 
     def page(self, number):
-        number = self.validate_number(number)
+        """Return the page, or the last page for a number beyond it (the change list says so)."""
+        try:
+            number = self.validate_number(number)
+        except EmptyPage:
+            if int(number) < 1:
+                raise
+            number = self.num_pages
         bottom = (number - 1) * self.per_page
         keys = self.page_keys(bottom, min(bottom + self.per_page, self.count))
         rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=keys)}
@@ -48,14 +53,7 @@ class ExactChangeList(ChangeList):
 
     def get_results(self, request) -> None:
         asked = self.page_num
-        try:
-            super().get_results(request)
-        except IncorrectLookupParameters:
-            last = self.model_admin.get_paginator(request, self.queryset, self.list_per_page).num_pages
-            if asked <= last:
-                raise
-            self.page_num = last
-            super().get_results(request)
+        super().get_results(request)  # the paginator reads the last page for a page beyond it (one count)
         last = self.paginator.num_pages  # a one-page list is shown whole, whatever page was asked for
         if asked > last:
             self.page_num = last

@@ -1,19 +1,21 @@
 """The provider webhooks: anymail's views, made to refuse replays and malformed bodies.
 
-Mailgun signs only a timestamp and a token: the views here accept each signature once and only while it is fresh
-(notices.tracking.claim_signature). Every webhook view answers a body it cannot parse (a JSON list where an
+Mailgun signs only a timestamp and a token, SendGrid's signed event webhook a timestamp and the body: the views
+here accept each signature once and only while its timestamp is fresh (notices.tracking.claim_signature). Every webhook view answers a body it cannot parse (a JSON list where an
 object belongs, a missing field) with 400, not a server error.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 from typing import TYPE_CHECKING
 
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
+from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.http import HttpResponseBadRequest
 
 from notices import tracking
@@ -35,13 +37,30 @@ def mailgun_signature(request) -> tuple[str, str]:
     return request.POST["timestamp"], request.POST["token"]
 
 
+def sendgrid_signature(request) -> tuple[str, str]:
+    """Return the timestamp SendGrid signed and a digest of the body it signed with it (already validated).
+
+    The token is the digest, not the signature: an ECDSA signature has a second valid form (s and n - s), so a
+    replay could dodge a check on the signature's bytes, never one on what it covers.
+    """
+    body = hashlib.sha256(request.body).hexdigest()
+    return request.headers["X-Twilio-Email-Event-Webhook-Timestamp"], body
+
+
 class FreshSignatureMixin(AnymailWebhookView):
     """Refuse a call whose signed timestamp is stale or whose token was already used; free the token if the
     call then fails, so the provider's retry goes through."""
 
+    def signed_timestamp_and_token(self, request) -> tuple[str, str] | None:
+        """Return the signed timestamp and the once-only token of a validated call (None: nothing signed)."""
+        return mailgun_signature(request)
+
     def validate_request(self, request) -> None:
         super().validate_request(request)
-        timestamp, token = mailgun_signature(request)
+        signed = self.signed_timestamp_and_token(request)
+        if signed is None:
+            return
+        timestamp, token = signed
         try:
             request.webhook_token_key = tracking.claim_signature(self.esp_name, timestamp, token)
         except tracking.StaleOrReplayed as exc:
@@ -63,6 +82,21 @@ class FreshMailgunTrackingWebhookView(FreshSignatureMixin, MailgunTrackingWebhoo
 
 class FreshMailgunInboundWebhookView(FreshSignatureMixin, MailgunInboundWebhookView):
     pass
+
+
+class FreshSendGridTrackingWebhookView(FreshSignatureMixin, SendGridTrackingWebhookView):
+    """SendGrid's signed event webhook: its signature covers the timestamp and the body, so a captured call could
+    be sent again as it was; the signature itself is the once-only token. Without a verification key nothing is
+    signed (basic auth only) and each event is applied once by its provider event id (tracking.event_key)."""
+
+    def signed_timestamp_and_token(self, request) -> tuple[str, str] | None:
+        return sendgrid_signature(request) if self.webhook_verification_key else None
+
+    def parse_events(self, request):
+        events = json.loads(request.body.decode("utf-8"))
+        if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
+            raise ValueError("a SendGrid webhook body is a JSON list of events")
+        return super().parse_events(request)
 
 
 def refusing_malformed(view):

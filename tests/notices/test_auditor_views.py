@@ -4,6 +4,8 @@ import csv
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -202,6 +204,16 @@ def test_a_page_beyond_the_last_shows_the_last_page_and_says_so(client, sent, au
     assert "Page 60 does not exist: the list has 3 pages. This is the last one." in page
     assert "office000@bhxh-hanoi.example.vn" in page  # the oldest rows: the last page, not page 1
     assert "u00099@example.vn" not in page
+
+
+def test_a_page_beyond_the_last_counts_the_million_rows_once(client, sent, auditor):
+    many_deliveries(sent, 100)
+    client.force_login(auditor)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:notices_sendrecord_changelist"), {"p": 60})
+    assert response.status_code == 200 and "office000@bhxh-hanoi.example.vn" in response.content.decode()
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"] and "notices_delivery" in q["sql"]]
+    assert len(counts) == 1, counts
 
 
 def test_the_audit_trail_pages_beyond_the_last_also_say_so(client, sent, auditor):

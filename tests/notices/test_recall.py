@@ -5,8 +5,10 @@ from django.utils import timezone
 
 from notices import issuing, sendloop
 from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchStatus, RecallNotice, RecallStatus
+from notices.models.delivery import QUEUE, enqueue
 from notices.models.workflow import WorkflowError
 from tests.conftest import make_group, wait_until
+from tests.notices.test_sending import on_message
 
 
 @pytest.fixture
@@ -66,3 +68,30 @@ def test_a_recall_notice_that_keeps_failing_is_marked_failed(sending, clerk, smt
     notice.refresh_from_db()
     assert notice.status == RecallStatus.FAILED and "451" in notice.last_error
     assert notice.attempts == settings.SEND_MAX_ATTEMPTS
+
+
+def test_a_recall_stops_a_batch_a_worker_is_sending_and_notifies_exactly_who_received_it(
+    issue_to, clerk, smtp_server, celery_worker, settings
+):
+    settings.SEND_COMMIT_EVERY = 100  # the first two emails are still uncommitted when the recall lands
+    dispatch = issue_to(5)
+    ids = list(dispatch.deliveries.order_by("pk").values_list("pk", flat=True))
+    reason = "Văn bản ban hành sai thẩm quyền."
+
+    def recall_after_the_second_email(n: int) -> None:
+        if n == 2:  # the worker holds the whole batch (claimed, `sending`) and waits for this reply
+            issuing.recall(Dispatch.objects.get(pk=dispatch.pk), clerk, reason)
+
+    on_message(smtp_server, recall_after_the_second_email)
+    enqueue(ids, QUEUE)
+    wait_until(lambda: RecallNotice.objects.filter(status=RecallStatus.SENT).count() == 2)
+    wait_until(lambda: not Delivery.objects.filter(dispatch=dispatch, status=DeliveryStatus.SENDING).exists())
+
+    received = ["office000@bhxh-hanoi.example.vn", "office001@bhxh-hanoi.example.vn"]
+    subjects = [(rcpts[0], m["Subject"].strip().startswith("[THU HỒI]"))
+                for (_, rcpts), m in zip(smtp_server.handler.envelopes, smtp_server.messages, strict=True)]  # fmt: skip
+    assert sorted(address for address, recall in subjects if not recall) == received  # nothing sent after the recall
+    assert sorted(address for address, recall in subjects if recall) == received  # and only they get the notice
+    statuses = dict(Delivery.objects.filter(dispatch=dispatch).values_list("address", "status"))
+    assert [statuses[a] for a in sorted(statuses)] == [DeliveryStatus.SENT] * 2 + [DeliveryStatus.CANCELLED] * 3
+    assert sorted(RecallNotice.objects.filter(dispatch=dispatch).values_list("address", flat=True)) == received

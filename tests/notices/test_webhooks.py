@@ -3,6 +3,7 @@ malformed bodies answered 400. Real signed bodies go through anymail's real view
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -10,6 +11,10 @@ import secrets
 import time
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.cache import cache
 
 from notices import tracking
@@ -104,3 +109,146 @@ def test_a_used_token_is_kept_longer_than_a_signature_stays_fresh(client, sent, 
     assert post(client, {"signature": captured, "event-data": event("delivered")}).status_code == 200
     time.sleep(1.2)  # the signature is stale now; its token must still be remembered
     assert cache.get(tracking.token_key("Mailgun", captured["token"])) == 1
+
+
+# --- SendGrid's signed event webhook: ECDSA over the timestamp header and the body ----------------------------
+SENDGRID_URL = "/anymail/sendgrid/tracking/"
+SENDGRID_KEY = ec.generate_private_key(ec.SECP256R1())
+SECP256R1_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+@pytest.fixture
+def sendgrid(settings):
+    """Configure the public key SendGrid's settings page shows (base64 DER, without the PEM lines)."""
+    der = SENDGRID_KEY.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    key = base64.b64encode(der).decode()
+    settings.ANYMAIL = {**settings.ANYMAIL, "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": key}
+
+
+def sendgrid_headers(body: bytes, timestamp: float | None = None) -> dict:
+    """Return the headers SendGrid sends with `body`: ECDSA-SHA256 over the timestamp followed by the body."""
+    stamp = str(int(timestamp if timestamp is not None else time.time()))
+    signature = SENDGRID_KEY.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    return {
+        "X-Twilio-Email-Event-Webhook-Timestamp": stamp,
+        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+    }
+
+
+def sendgrid_post(client, body: bytes, timestamp: float | None = None, signed: bytes | None = None, headers=None):
+    headers = headers or sendgrid_headers(signed if signed is not None else body, timestamp)
+    return client.post(SENDGRID_URL, data=body, content_type="application/json", headers=headers)
+
+
+def malleated(headers: dict) -> dict:
+    """Return the headers with the signature's other valid form (r, n - s): ECDSA signatures are malleable."""
+    r, s = decode_dss_signature(base64.b64decode(headers["X-Twilio-Email-Event-Webhook-Signature"]))
+    other = encode_dss_signature(r, SECP256R1_ORDER - s)
+    return {**headers, "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(other).decode()}
+
+
+def sendgrid_events(kind: str) -> bytes:
+    event = {"email": "office000@bhxh-hanoi.example.vn", "timestamp": int(time.time()), "event": kind,
+             "sg_event_id": secrets.token_hex(8), "anymail_id": f"<{MESSAGE_ID}>", "reason": "550 5.1.1 no mailbox"}  # fmt: skip
+    return json.dumps([event]).encode()
+
+
+@pytest.mark.django_db
+def test_a_fresh_signed_sendgrid_event_is_applied_once(client, sent, sendgrid):
+    body = sendgrid_events("delivered")
+    captured = sendgrid_headers(body)
+    assert sendgrid_post(client, body, headers=captured).status_code == 200
+    sent.refresh_from_db()
+    assert sent.status == DeliveryStatus.DELIVERED
+    # The same captured call sent again, as it was or with the signature's other valid form: refused.
+    assert sendgrid_post(client, body, headers=captured).status_code == 400
+    assert sendgrid_post(client, body, headers=malleated(captured)).status_code == 400
+    # A new call (SendGrid signs each call afresh) is accepted.
+    assert sendgrid_post(client, sendgrid_events("open")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_stale_or_future_sendgrid_signature_is_refused(client, sent, sendgrid):
+    for stamp in (time.time() - 301, time.time() + 3600):
+        assert sendgrid_post(client, sendgrid_events("bounce"), stamp).status_code == 400
+    sent.refresh_from_db()
+    assert sent.status == DeliveryStatus.SENT
+    assert not Suppression.objects.filter(address=sent.address).exists()
+
+
+@pytest.mark.django_db
+def test_a_sendgrid_signature_over_another_body_is_refused(client, sent, sendgrid):
+    response = sendgrid_post(client, sendgrid_events("bounce"), signed=sendgrid_events("delivered"))
+    assert response.status_code == 400
+    sent.refresh_from_db()
+    assert sent.status == DeliveryStatus.SENT
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [b"{}", b'{"event": "bounce"}', b"[1, 2]", b"[{}]", b"not json", b'"text"'])
+def test_a_signed_sendgrid_body_of_the_wrong_shape_is_a_bad_request(client, sent, sendgrid, body):
+    assert sendgrid_post(client, body).status_code == 400
+
+
+# --- Every provider's endpoint: a body of the wrong shape, signed as the provider would sign it, is 400 ---------
+POSTAL_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+SECRETS = {
+    "WEBHOOK_SECRET": "hook:secret", "MAILERSEND_SIGNING_SECRET": "ms-signing", "MAILERSEND_INBOUND_SECRET": "ms-in",
+    "MAILTRAP_WEBHOOK_SIGNING_KEY": "mt-signing", "MANDRILL_WEBHOOK_KEY": "md-key", "UNISENDER_GO_API_KEY": "ug-key",
+    "POSTAL_API_KEY": "postal-api",
+    "POSTAL_WEBHOOK_KEY": "".join(POSTAL_KEY.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+                                  .decode().splitlines()[1:-1]),
+}  # fmt: skip
+
+
+def provider_headers(url: str, body: bytes) -> dict:
+    """Return the headers the provider at `url` would sign `body` with (basic auth for all)."""
+    headers = {"Authorization": "Basic " + base64.b64encode(b"hook:secret").decode()}
+    if url.startswith("/anymail/mailersend/"):
+        secret = SECRETS["MAILERSEND_INBOUND_SECRET" if "inbound" in url else "MAILERSEND_SIGNING_SECRET"]
+        headers["Signature"] = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    elif url.startswith("/anymail/mailtrap/"):
+        headers["Mailtrap-Signature"] = hmac.new(b"mt-signing", body, hashlib.sha256).hexdigest()
+    elif url.startswith("/anymail/postal/"):
+        signed = POSTAL_KEY.sign(body, padding.PKCS1v15(), hashes.SHA1())
+        headers["X-Postal-Signature"] = base64.b64encode(signed).decode()
+    elif url.startswith("/anymail/mailgun/"):
+        return {"Authorization": headers["Authorization"]}  # its signature is in the body (tested above)
+    return headers
+
+
+def mandrill_headers(url: str, events: str) -> dict:
+    """Mandrill signs the URL followed by the sorted form fields (HMAC-SHA1, base64)."""
+    signed = f"http://testserver{url}mandrill_events{events}".encode()
+    digest = base64.b64encode(hmac.new(b"md-key", signed, hashlib.sha1).digest()).decode()
+    return {"Authorization": "Basic " + base64.b64encode(b"hook:secret").decode(), "X-Mandrill-Signature": digest}
+
+
+PROVIDER_URLS = [
+    f"/anymail/{path}"
+    for path in ("amazon_ses/tracking/", "amazon_ses/inbound/", "brevo/tracking/", "brevo/inbound/",
+                 "mailersend/tracking/", "mailersend/inbound/", "mailgun/tracking/", "mailgun/inbound/",
+                 "mailjet/tracking/", "mailjet/inbound/", "mailtrap/tracking/", "mailtrap/inbound/", "postal/tracking/",
+                 "postal/inbound/", "postmark/tracking/", "postmark/inbound/", "resend/tracking/", "resend/inbound/",
+                 "sendgrid/tracking/", "sendinblue/tracking/", "sparkpost/tracking/", "sparkpost/inbound/",
+                 "unisender_go/tracking/")
+]  # fmt: skip
+WRONG_SHAPES = [b"[]", b'[{"event": "bounce"}]', b'"text"', b"42", b"null", b"{}", b'{"event": []}', b"not json"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", PROVIDER_URLS)
+@pytest.mark.parametrize("body", WRONG_SHAPES)
+def test_each_provider_answers_a_body_of_the_wrong_shape_with_400(client, settings, url, body):
+    settings.ANYMAIL = {**settings.ANYMAIL, **SECRETS}
+    response = client.post(url, data=body, content_type="application/json", headers=provider_headers(url, body))
+    assert response.status_code == 400, response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/anymail/mandrill/", "/anymail/mandrill/tracking/"])
+@pytest.mark.parametrize("events", [body.decode() for body in WRONG_SHAPES] + [""])
+def test_mandrill_answers_events_of_the_wrong_shape_with_400(client, settings, url, events):
+    settings.ANYMAIL = {**settings.ANYMAIL, **SECRETS}
+    response = client.post(url, data={"mandrill_events": events}, headers=mandrill_headers(url, events))
+    assert response.status_code == 400, response.content
