@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from notices import storage
 from notices.models import codes
 from notices.models.choices import Secrecy, Urgency
+from notices.models.merge_report import merge_report
 from notices.models.numbering import RegisterCounter, Series
 from notices.models.printed import distinct_from, format_place_date, printed_group_lines
 from notices.models.sending_controls import SendingControls
@@ -244,6 +245,15 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
         if at_issue and not self.recipient_addresses().exists():
             return _("This dispatch reaches no email address today: its groups and organisations have none.")
         return None
+
+    def merge_refusal(self):
+        """Return why a personalised dispatch's merge data stops it (the first problems, counted), or None."""
+        report = merge_report(self)
+        if not report.has_errors:
+            return None
+        texts = report.messages()
+        return _("The merge data has %(count)d problems (fix them first): %(first)s") % {
+            "count": len(texts), "first": "; ".join(texts[:3])}  # fmt: skip
 
     def issue_preview(self) -> IssuePreview:
         """Return the register number issuing would take now and how many it would reach, and who not."""
