@@ -23,7 +23,19 @@ from recipients.columns import HEADERS, header_key
 from recipients.models import Organization
 from recipients.tabular import ImportFileError, Limits
 
-RESERVED = {*templating.BUILTIN_NAMES, "true", "false", "none", "and", "or", "not", "in", "is", "if", "else"}
+RESERVED = {
+    *(templating.BUILTIN_NAMES - {"ten_don_vi"}),
+    "true",
+    "false",
+    "none",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "if",
+    "else",
+}
 
 
 def field_name(header) -> str:

@@ -23,7 +23,7 @@ class MergeDataMissing(LookupError):
 
 def data_of(record: MergeRecord, organisation) -> dict:
     """Return the template data of one organisation: its fields, its table and its name."""
-    return {**record.fields, "table": record.table, "ten_don_vi": organisation.name}
+    return {"ten_don_vi": organisation.name, **record.fields, "table": record.table}
 
 
 def text_for(dispatch, organisation) -> PersonalText:
