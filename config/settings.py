@@ -242,6 +242,8 @@ DIRECTORY_IMPORT_MAX_ROWS = env.int("DIRECTORY_IMPORT_MAX_ROWS", default=200_000
 DIRECTORY_IMPORT_MAX_COLUMNS = env.int("DIRECTORY_IMPORT_MAX_COLUMNS", default=100)
 DIRECTORY_IMPORT_MAX_CELL_CHARS = env.int("DIRECTORY_IMPORT_MAX_CELL_CHARS", default=10_000)
 DIRECTORY_IMPORT_MAX_INFLATED_MB = env.int("DIRECTORY_IMPORT_MAX_INFLATED_MB", default=300)
+# Personalised dispatches: the raw merge data file (personal, financial) is deleted this many days after issue.
+MERGE_FILE_RETENTION_DAYS = env.int("MERGE_FILE_RETENTION_DAYS", default=30)
 
 # --- Sending ----------------------------------------------------------------------------------
 SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=6)

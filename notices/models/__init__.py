@@ -6,6 +6,7 @@ from notices.models.delivery import Delivery, DeliveryKind, DeliveryStatus, Reca
 from notices.models.dispatch import Dispatch, DispatchStatus, RegisterCounter, Secrecy, Urgency
 from notices.models.events import DeliveryEvent
 from notices.models.issuers import DraftingUnit, Issuer, Signer
+from notices.models.merge import MatchKey, MergeFile, MergeRecord
 from notices.models.register import OutgoingRegister, SendRecord
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "DispatchStatus",
     "DraftingUnit",
     "Issuer",
+    "MatchKey",
+    "MergeFile",
+    "MergeRecord",
     "OutgoingRegister",
     "RecallNotice",
     "RecallStatus",

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from notices import storage
 from notices.models import codes
 from notices.models.choices import Secrecy, Urgency
+from notices.models.merge_report import merge_report
 from notices.models.numbering import RegisterCounter, Series
 from notices.models.printed import distinct_from, format_place_date, printed_group_lines
 from notices.models.sending_controls import SendingControls
@@ -70,6 +71,11 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
         help_text=_("One per line. Leave empty to print the targeted groups' labels and organisations."),
     )
     body = models.TextField(_("body"))
+    personalised = models.BooleanField(
+        _("personalised"),
+        default=False,
+        help_text=_("Each organisation receives its own copy, filled from a merge data file."),
+    )
     urgency = models.CharField(_("urgency"), max_length=20, choices=Urgency.choices, blank=True, default="")
     secrecy = models.CharField(_("secrecy"), max_length=20, choices=Secrecy.choices, blank=True, default="")
     groups = models.ManyToManyField("recipients.RecipientGroup", blank=True, verbose_name=_("recipient groups"))
@@ -239,6 +245,15 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
         if at_issue and not self.recipient_addresses().exists():
             return _("This dispatch reaches no email address today: its groups and organisations have none.")
         return None
+
+    def merge_refusal(self):
+        """Return why a personalised dispatch's merge data stops it (the first problems, counted), or None."""
+        report = merge_report(self)
+        if not report.has_errors:
+            return None
+        texts = report.messages()
+        return _("The merge data has %(count)d problems (fix them first): %(first)s") % {
+            "count": len(texts), "first": "; ".join(texts[:3])}  # fmt: skip
 
     def issue_preview(self) -> IssuePreview:
         """Return the register number issuing would take now and how many it would reach, and who not."""

@@ -177,6 +177,10 @@ class DispatchWorkflow(models.Model):
         """Return why the dispatch has nobody to go to (a message), or None (see `Dispatch.recipient_refusal`)."""
         return None
 
+    def merge_refusal(self):
+        """Return why the merge data stops a personalised dispatch (see `Dispatch.merge_refusal`), or None."""
+        return None
+
     def available_transitions(self, user) -> list[Transition]:
         """Return the actions `user` may perform on this dispatch now, in the table's order.
 
@@ -194,6 +198,8 @@ class DispatchWorkflow(models.Model):
         message = self.refusal(user, action)
         if message is None and action in ("submit", "issue"):
             message = self.recipient_refusal(at_issue=action == "issue")
+        if message is None and action in ("submit", "approve", "issue"):
+            message = self.merge_refusal()
         if message is not None:
             self.refuse(user, action, message)
 

@@ -1,0 +1,80 @@
+"""Merge data of a personalised dispatch: the uploaded file and one record of fields per organisation."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class MatchKey(models.TextChoices):
+    BHXH_CODE = "bhxh_code", _("BHXH unit code")
+    TAX_CODE = "tax_code", _("tax code")
+    AGENCY_CODE = "agency_code", _("agency code")
+
+
+class MergeFileQuerySet(models.QuerySet):
+    def expired(self, now: datetime.datetime | None = None) -> MergeFileQuerySet:
+        """Return the files still kept MERGE_FILE_RETENTION_DAYS after their dispatch was issued."""
+        cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.MERGE_FILE_RETENTION_DAYS)
+        return self.filter(removed_at__isnull=True, dispatch__issued_at__lt=cutoff)
+
+
+class MergeFile(models.Model):
+    """The merge data file of a personalised dispatch (one per dispatch), kept under a random name."""
+
+    dispatch = models.OneToOneField(
+        "notices.Dispatch", models.CASCADE, related_name="merge_file", verbose_name=_("dispatch")
+    )
+    file = models.FileField(_("file"), upload_to="merge/", blank=True)
+    original_name = models.CharField(_("original name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    match_key = models.CharField(_("matched by"), max_length=20, choices=MatchKey.choices)
+    columns = models.JSONField(_("columns"), default=list, help_text=_("[header, field name] pairs, in order."))
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    problems = models.JSONField(_("problems found while reading"), default=list)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    removed_at = models.DateTimeField(_("file removed at"), null=True, blank=True)
+
+    objects = MergeFileQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("merge data file")
+        verbose_name_plural = _("merge data files")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def remove(self) -> None:
+        """Delete the raw file's stored bytes (the retention period is over) and note when."""
+        if self.file:
+            self.file.delete(save=False)
+        self.removed_at = timezone.now()
+        self.save(update_fields=["file", "removed_at"])
+
+
+class MergeRecord(models.Model):
+    """One organisation's fields (its first row) and table (all its rows) for a personalised dispatch."""
+
+    dispatch = models.ForeignKey("notices.Dispatch", models.CASCADE, related_name="merge_records")
+    organization = models.ForeignKey("recipients.Organization", models.PROTECT, related_name="+")
+    fields = models.JSONField(default=dict)
+    table = models.JSONField(default=list)
+    first_row = models.PositiveIntegerField()
+    row_numbers = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("merge record")
+        verbose_name_plural = _("merge records")
+        constraints = [
+            models.UniqueConstraint(fields=["dispatch", "organization"], name="merge_record_one_per_organization")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dispatch_id}/{self.organization_id}"

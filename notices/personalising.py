@@ -1,0 +1,50 @@
+"""Each organisation's own text of a personalised dispatch: subject, "Kính gửi" and body filled from its record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from notices import templating
+from notices.models import MergeRecord
+from notices.models.dispatch import CONTROL_CHARACTERS
+from notices.sanitizing import sanitize_body
+
+
+@dataclass(frozen=True)
+class PersonalText:
+    subject: str  # the V/v line for this organisation (plain text, no control characters)
+    addressee_lines: list[str]  # the "Kính gửi" lines for this organisation
+    body_html: str  # sanitised body HTML (notices.sanitizing.sanitize_body) with the fields filled in
+
+
+class MergeDataMissing(LookupError):
+    """The personalised dispatch has no merge record for this organisation."""
+
+
+def data_of(record: MergeRecord, organisation) -> dict:
+    """Return the template data of one organisation: its fields, its table and its name."""
+    return {"ten_don_vi": organisation.name, **record.fields, "table": record.table}
+
+
+def text_for(dispatch, organisation) -> PersonalText:
+    """Return the subject, addressees and body `organisation` receives (the dispatch's own if not personalised)."""
+    if not dispatch.personalised:
+        return PersonalText(dispatch.subject, dispatch.addressee_lines(), dispatch.body)
+    record = MergeRecord.objects.filter(dispatch=dispatch, organization=organisation).first()
+    if record is None:
+        raise MergeDataMissing(organisation.pk)
+    return text_for_record(dispatch, record, organisation)
+
+
+def text_for_record(dispatch, record: MergeRecord, organisation) -> PersonalText:
+    """Return the personal text from a record already at hand (raise templating.TemplateRefused)."""
+    data = data_of(record, organisation)
+    subject = templating.render(templating.compile_template(dispatch.subject, html_body=False), data)
+    typed = [line.strip() for line in dispatch.addressees.splitlines() if line.strip()]
+    lines = [templating.render(templating.compile_template(line, html_body=False), data) for line in typed]
+    body = templating.render(templating.compile_template(dispatch.body, html_body=True), data)
+    return PersonalText(
+        subject=" ".join(CONTROL_CHARACTERS.sub(" ", subject).split()),
+        addressee_lines=[" ".join(CONTROL_CHARACTERS.sub(" ", line).split()) for line in lines] or [organisation.name],
+        body_html=sanitize_body(body),
+    )
