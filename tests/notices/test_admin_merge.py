@@ -8,13 +8,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader
 
-from tests.notices.test_merge import HEADER, employers, personalised  # noqa: F401 - fixtures
+from tests.notices import test_merge
 from tests.recipients.conftest import xlsx_bytes
+
+HEADER = test_merge.HEADER
+employers, personalised = test_merge.employers, test_merge.personalised  # the fixtures
 
 
 def test_the_drafter_uploads_sees_the_report_and_previews_a_copy_and_the_approver_previews_it(
     client, personalised, employers, drafter, approver
-):  # noqa: F811
+):
     client.force_login(drafter)
     url = reverse("admin:notices_dispatch_merge", args=[personalised.pk])
     rows = [HEADER, *[[org.bhxh_code, org.name, 1500000 * i, "01/2026"] for i, org in enumerate(employers[:2], 1)]]
@@ -31,6 +34,6 @@ def test_the_drafter_uploads_sees_the_report_and_previews_a_copy_and_the_approve
         assert "1.500.000" not in text
 
 
-def test_an_auditor_may_not_see_the_merge_page(client, personalised, auditor):  # noqa: F811
+def test_an_auditor_may_not_see_the_merge_page(client, personalised, auditor):
     client.force_login(auditor)
     assert client.get(reverse("admin:notices_dispatch_merge", args=[personalised.pk])).status_code == 403
