@@ -22,7 +22,7 @@ from notices.sanitizing import sanitize_body
 
 @admin.register(Dispatch)
 class DispatchAdmin(
-    WorkflowAdminMixin, SendingAdminMixin, MergeAdminMixin, DocumentAdminMixin, FoldedSearchMixin, admin.ModelAdmin
+    MergeAdminMixin, WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, FoldedSearchMixin, admin.ModelAdmin
 ):
     list_display = ["__str__", "status", "urgency", "drafting_unit", "issued_at", "created_at"]
     list_filter = ["status", "urgency", "secrecy", "drafting_unit"]

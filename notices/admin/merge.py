@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import random
 
 from django import forms
 from django.contrib import messages
@@ -115,3 +116,36 @@ class MergeAdminMixin(ModelAdminMixinBase):
         response["Content-Disposition"] = f'inline; filename="du-thao-{dispatch.pk}-{org}.pdf"'
         response["Cache-Control"] = "no-store"
         return response
+
+    # --- The approval confirmation: three copies picked at random, with the counts ----------------------
+    def workflow_view(self, request, object_id: str, action: str):
+        dispatch = get_object_or_404(Dispatch, pk=object_id) if action == "approve" else None
+        if request.method == "GET" and dispatch is not None and dispatch.personalised:
+            return self.approval_confirmation(request, dispatch)
+        return super().workflow_view(request, object_id, action)  # type: ignore[misc]
+
+    def available_actions(self, request, object_id) -> list[dict]:
+        actions = super().available_actions(request, object_id)  # type: ignore[misc]
+        for action in actions:
+            action["asks"] = action["asks"] or action["name"] == "approve"
+        return actions
+
+    def approval_confirmation(self, request: HttpRequest, dispatch: Dispatch) -> HttpResponse:
+        """Show three organisations' copies picked at random and the counts before the approver approves."""
+        if not may_see_merge_data(request.user, dispatch):
+            raise PermissionDenied
+        report = merge_report(dispatch)
+        ids = list(MergeRecord.objects.filter(dispatch=dispatch).values_list("pk", flat=True))
+        picked = MergeRecord.objects.filter(pk__in=random.sample(ids, min(3, len(ids)))).select_related("organization")
+        samples: list[tuple[MergeRecord, object]] = []
+        for record in picked:
+            try:
+                samples.append((record, personalising.text_for_record(dispatch, record, record.organization)))
+            except templating.TemplateRefused as exc:
+                samples.append((record, str(exc)))
+        context = {
+            **self.page_context(request, dispatch, "approve", _t("Approve")),  # type: ignore[attr-defined]
+            "report": report,
+            "samples": samples,
+        }
+        return TemplateResponse(request, "admin/notices/dispatch/workflow_approve.html", context)

@@ -37,3 +37,21 @@ def test_the_drafter_uploads_sees_the_report_and_previews_a_copy_and_the_approve
 def test_an_auditor_may_not_see_the_merge_page(client, personalised, auditor):
     client.force_login(auditor)
     assert client.get(reverse("admin:notices_dispatch_merge", args=[personalised.pk])).status_code == 403
+
+
+def test_the_approver_sees_three_copies_at_random_and_the_counts_before_approving(
+    client, personalised, employers, drafter, approver
+):
+    rows = [HEADER, *[[org.bhxh_code, org.name, 1000 * i, "01/2026"] for i, org in enumerate(employers, 1)]]
+    test_merge.attach(personalised, xlsx_bytes(rows), "no.xlsx", "bhxh_code", drafter)
+    personalised.submit(drafter)
+    client.force_login(approver)
+    response = client.get(reverse("admin:notices_dispatch_workflow", args=[personalised.pk, "approve"]))
+    assert response.status_code == 200, response.status_code
+    page = response.content.decode()
+    assert "3 of 3 targeted organisations have data." in page
+    assert page.count('class="module merge-sample"') == 3
+    assert all(f"{1000 * i:,} đồng".replace(",", ".") in page for i in (1, 2, 3))
+    client.post(reverse("admin:notices_dispatch_workflow", args=[personalised.pk, "approve"]))
+    personalised.refresh_from_db()
+    assert personalised.status == "approved"

@@ -15,7 +15,7 @@ from notices.merge_data import attach, field_name
 from notices.models import AuditEvent, Dispatch, MergeFile, MergeRecord
 from notices.models.merge_report import merge_report
 from notices.models.workflow import WorkflowError
-from notices.tasks import remove_merge_files
+from notices.tasks import remove_merge_files  # noqa: F401
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel
 from recipients.tabular import ImportFileError
 from tests.recipients.conftest import encode_cp1258, xlsx_bytes
