@@ -126,6 +126,9 @@ class MergeAdminMixin(ModelAdminMixinBase):
 
     def available_actions(self, request, object_id) -> list[dict]:
         actions = super().available_actions(request, object_id)  # type: ignore[misc]
+        dispatch = self.get_object(request, object_id) if object_id else None
+        if dispatch is None or not dispatch.personalised:
+            return actions
         for action in actions:
             action["asks"] = action["asks"] or action["name"] == "approve"
         return actions
