@@ -165,11 +165,13 @@ CELERY_TASK_ROUTES = {
     "notices.send_batch": {"queue": "send"},  # send-urgent for HỎA TỐC and THƯỢNG KHẨN (Dispatch.send_queue)
     "notices.send_test_copy": {"queue": "send-urgent"},
     "notices.sweep": {"queue": "events"},
+    "notices.remove_merge_files": {"queue": "events"},
 }
 # Beat's run-time state lives with the other run-time files, never in the repository root.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "notices.sweep", "schedule": env.float("SEND_SWEEP_INTERVAL_SECONDS", default=60.0)},
+    "remove-merge-files": {"task": "notices.remove_merge_files", "schedule": 3600.0},
 }
 
 # --- PDF ----------------------------------------------------------------------------------------

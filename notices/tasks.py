@@ -12,7 +12,7 @@ from kombu.exceptions import ChannelError
 
 from config.celery import app
 from notices import fanout, sendloop, sweeper
-from notices.models import Dispatch, DispatchStatus
+from notices.models import Dispatch, DispatchStatus, MergeFile
 from notices.models.delivery import QUEUE, URGENT_QUEUE, enqueue
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,15 @@ def fan_out_page(dispatch_id: int, after: str, upto: str | None, expected: int) 
 def send_batch(delivery_ids: list[int]) -> None:
     """Send a small batch of deliveries (any kind) over one connection; claimed rows only, so replays do nothing."""
     sendloop.send_batch(list(delivery_ids))
+
+
+@shared_task(name="notices.remove_merge_files")
+def remove_merge_files() -> int:
+    """Delete the raw merge data files whose retention after issue is over (MERGE_FILE_RETENTION_DAYS)."""
+    expired = list(MergeFile.objects.expired())
+    for merge_file in expired:
+        merge_file.remove()
+    return len(expired)
 
 
 @shared_task(name="notices.sweep")

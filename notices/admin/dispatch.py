@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from notices import people
 from notices.admin.deliveries import deliveries_url
 from notices.admin.document import DocumentAdminMixin
+from notices.admin.merge import MergeAdminMixin
 from notices.admin.records import FoldedSearchMixin
 from notices.admin.sending import SendingAdminMixin
 from notices.admin.workflow import WorkflowAdminMixin, issued_message
@@ -20,7 +21,9 @@ from notices.sanitizing import sanitize_body
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
+class DispatchAdmin(
+    MergeAdminMixin, WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, FoldedSearchMixin, admin.ModelAdmin
+):
     list_display = ["__str__", "status", "urgency", "drafting_unit", "issued_at", "created_at"]
     list_filter = ["status", "urgency", "secrecy", "drafting_unit"]
     search_fields = ["subject"]
@@ -33,7 +36,7 @@ class DispatchAdmin(WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, F
     fieldsets = [
         (None, {"fields": ["issuer", "drafting_unit", "signer", "subject", "urgency", "secrecy"]}),
         (_("Recipients"), {"fields": ["groups", "organizations", "addressees", "extra_distribution"]}),
-        (_("Content"), {"fields": ["body"]}),
+        (_("Content"), {"fields": ["personalised", "body"]}),
         (
             _("Register"),
             {"fields": ["status", "notation_display", "issued_at", "issued_by_name", "pdf_download", "pdf_sha256"]},

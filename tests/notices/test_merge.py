@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
+import os
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from notices.merge_data import attach, field_name
-from notices.models import MergeRecord
+from notices.models import AuditEvent, Dispatch, MergeFile, MergeRecord
 from notices.models.merge_report import merge_report
 from notices.models.workflow import WorkflowError
+from notices.tasks import remove_merge_files  # noqa: F401
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel
 from recipients.tabular import ImportFileError
 from tests.recipients.conftest import encode_cp1258, xlsx_bytes
@@ -118,3 +123,35 @@ def test_submit_and_approve_are_refused_while_the_report_has_problems(personalis
     MergeRecord.objects.filter(dispatch=personalised, organization=employers[2]).delete()
     with pytest.raises(WorkflowError, match="No row for the organisation “Công ty Hồng Hà 3”"):
         personalised.approve(approver)
+
+
+@pytest.fixture
+def uploaded(personalised, drafter, employers):
+    rows = [HEADER, *[[org.bhxh_code, org.name, 1, "01/2026"] for org in employers]]
+    attach(personalised, xlsx_bytes(rows), "no-thang-3.xlsx", "bhxh_code", drafter)
+    return personalised
+
+
+def test_the_drafter_downloads_the_merge_file_and_the_download_is_audited(client, uploaded, drafter):
+    client.force_login(drafter)
+    response = client.get(reverse("files:merge_file", args=[uploaded.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content)[:2] == b"PK"
+    assert AuditEvent.objects.filter(action="download", details__file="merge_data").count() == 1
+
+
+def test_an_auditor_may_not_download_the_merge_file_and_the_refusal_is_audited(client, uploaded, auditor):
+    client.force_login(auditor)
+    assert client.get(reverse("files:merge_file", args=[uploaded.pk])).status_code == 403
+    assert AuditEvent.objects.filter(action="download:refused", details__file="merge_data").count() == 1
+
+
+def test_the_raw_file_is_removed_after_the_retention_period(uploaded, settings):
+    settings.MERGE_FILE_RETENTION_DAYS = 30
+    merge_file = MergeFile.objects.get(dispatch=uploaded)
+    path = merge_file.file.path
+    Dispatch.objects.filter(pk=uploaded.pk).update(issued_at=timezone.now() - datetime.timedelta(days=29))
+    assert remove_merge_files() == 0
+    Dispatch.objects.filter(pk=uploaded.pk).update(issued_at=timezone.now() - datetime.timedelta(days=31))
+    assert remove_merge_files() == 1
+    merge_file.refresh_from_db()
+    assert merge_file.removed_at is not None and not merge_file.file and not os.path.exists(path)
