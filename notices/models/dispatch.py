@@ -70,6 +70,7 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
         help_text=_("One per line. Leave empty to print the targeted groups' labels and organisations."),
     )
     body = models.TextField(_("body"))
+    personalised = models.BooleanField(_("personalised"), default=False, help_text=_("Each organisation receives its own copy, filled from a merge data file."))
     urgency = models.CharField(_("urgency"), max_length=20, choices=Urgency.choices, blank=True, default="")
     secrecy = models.CharField(_("secrecy"), max_length=20, choices=Secrecy.choices, blank=True, default="")
     groups = models.ManyToManyField("recipients.RecipientGroup", blank=True, verbose_name=_("recipient groups"))
@@ -194,9 +195,11 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
 
     def verification_url(self) -> str:
         """Return the public page where anyone can check this dispatch ('' before it has a code)."""
-        if not self.verification_code:
-            return ""
-        return f"{settings.PUBLIC_BASE_URL}/xac-thuc/{self.verification_code}/"
+        return self.verification_url_of(self.verification_code)
+
+    def verification_url_of(self, code: str) -> str:
+        """Return the verification page of a code of this dispatch or of one of its copies ('' without one)."""
+        return f"{settings.PUBLIC_BASE_URL}/xac-thuc/{code}/" if code else ""
 
     def email_subject(self) -> str:
         return f"[Số {self.notation}] V/v {self.subject}"
