@@ -15,23 +15,26 @@ from django.utils.translation import gettext_lazy as _
 
 from notices import storage
 from notices.models import codes
+from notices.models.dispatch import Dispatch
 
 
 class DispatchCopyQuerySet(models.QuerySet["DispatchCopy"]):
     def new_short_code(self) -> str:
         """Return a fresh short code that neither a dispatch nor a copy uses yet."""
-        dispatches = self.model._meta.get_field("dispatch").related_model._default_manager
         while True:
             code = codes.random_short_code()
-            if not self.filter(short_code=code).exists() and not dispatches.filter(short_code=code).exists():
+            if not self.filter(short_code=code).exists() and not Dispatch.objects.filter(short_code=code).exists():
                 return code
 
-    def store(self, dispatch, organization, subject: str, data: bytes, full_render: bool) -> DispatchCopy | None:
-        """Store one organisation's signed copy; return it, or None when another worker stored it first."""
+    def store(self, dispatch, organization, subject: str, data: bytes, verification_code: str, short_code: str,
+              full_render: bool = True) -> DispatchCopy | None:  # fmt: skip
+        """Store one organisation's signed copy under a random name with its SHA-256 and the codes it prints;
+        return it, or None when another worker stored it first."""
         copy = self.model(dispatch=dispatch, organization=organization, organization_name=organization.name,
-                          subject=subject, full_render=full_render)  # fmt: skip
+                          subject=subject, verification_code=verification_code, short_code=short_code,
+                          full_render=full_render)  # fmt: skip
         copy.pdf_sha256 = hashlib.sha256(data).hexdigest()
-        copy.pdf.save(f"{dispatch.year}/{storage.random_name()}", ContentFile(data), save=False)
+        copy.pdf.save(f"{dispatch.year}/{storage.random_name()}", ContentFile(data), save=False)  # under copies/
         try:
             with transaction.atomic():
                 copy.save()
@@ -42,7 +45,9 @@ class DispatchCopyQuerySet(models.QuerySet["DispatchCopy"]):
 
 
 class DispatchCopy(models.Model):
-    dispatch = models.ForeignKey("notices.Dispatch", models.PROTECT, related_name="copies", verbose_name=_("dispatch"))
+    dispatch = models.ForeignKey(
+        "notices.Dispatch", models.PROTECT, related_name="personal_copies", verbose_name=_("dispatch")
+    )
     organization = models.ForeignKey(
         "recipients.Organization", models.PROTECT, related_name="+", verbose_name=_("organisation")
     )

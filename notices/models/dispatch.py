@@ -70,7 +70,11 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
         help_text=_("One per line. Leave empty to print the targeted groups' labels and organisations."),
     )
     body = models.TextField(_("body"))
-    personalised = models.BooleanField(_("personalised"), default=False, help_text=_("Each organisation receives its own copy, filled from a merge data file."))
+    personalised = models.BooleanField(
+        _("personalised"),
+        default=False,
+        help_text=_("Each organisation receives its own copy, filled from a merge data file."),
+    )
     urgency = models.CharField(_("urgency"), max_length=20, choices=Urgency.choices, blank=True, default="")
     secrecy = models.CharField(_("secrecy"), max_length=20, choices=Secrecy.choices, blank=True, default="")
     groups = models.ManyToManyField("recipients.RecipientGroup", blank=True, verbose_name=_("recipient groups"))
