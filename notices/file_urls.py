@@ -11,4 +11,5 @@ app_name = "files"
 urlpatterns = [
     path("cong-van/<int:pk>/pdf/", files.dispatch_pdf, name="dispatch_pdf"),
     path("phu-luc/<int:pk>/", files.appendix, name="appendix"),
+    path("ban-gui/<int:pk>/", files.dispatch_copy, name="dispatch_copy"),
 ]

@@ -1,4 +1,4 @@
-"""Hand out stored files (dispatch PDFs, appendices) to logged-in staff whose role may see them; audit each one.
+"""Hand out stored files (dispatch PDFs, appendices, the copies of personalised dispatches) to logged-in staff whose role may see them; audit each one.
 
 The media folder is never served: these views are the only way to a stored file. A secret dispatch's files go
 only to the roles that keep secret documents (the records office and the administrators) and to the people who
@@ -15,7 +15,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 
 from notices import audit, roles
-from notices.models import Appendix, Dispatch
+from notices.models import Appendix, Dispatch, DispatchCopy
 
 SECRET_FILE_ROLES = {roles.CLERK, roles.ADMINISTRATOR}
 
@@ -59,3 +59,11 @@ def appendix(request: HttpRequest, pk: int) -> FileResponse:
     """Return one appendix PDF of a dispatch."""
     item = get_object_or_404(Appendix.objects.select_related("dispatch__issuer", "dispatch__drafting_unit"), pk=pk)
     return send_file(request, item.dispatch, item.file, item.attachment_name(), f"appendix:{item.position}")
+
+
+@never_cache
+@login_required(login_url=reverse_lazy("admin:login"))
+def dispatch_copy(request: HttpRequest, pk: int) -> FileResponse:
+    """Return one organisation's signed copy of a personalised dispatch: exactly what it received."""
+    item = get_object_or_404(DispatchCopy.objects.select_related("dispatch__issuer", "dispatch__drafting_unit"), pk=pk)
+    return send_file(request, item.dispatch, item.pdf, item.attachment_name(), f"copy:{item.organization_id}")
