@@ -203,8 +203,8 @@ def copies_of(dispatch: Dispatch, deliveries: list[Delivery]) -> dict[int, Dispa
     (None for a dispatch that is not personalised)."""
     if not dispatch.personalised:
         return None
-    organizations = {d.organization_id for d in deliveries if d.kind == DeliveryKind.DISPATCH}
-    copies = {c.organization_id: c for c in dispatch.copies.filter(organization_id__in=organizations)}
+    organizations = {d.organization_id for d in deliveries if d.kind == DeliveryKind.DISPATCH and d.organization_id}
+    copies = {c.organization_id: c for c in dispatch.personal_copies.filter(organization_id__in=organizations)}
     for copy in copies.values():
         copy.dispatch = dispatch
     return copies

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader
 
-from notices import copies, issuing, sendloop, signing, verification
+from notices import copies, issuing, roles, sendloop, signing, verification
 from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus
 from tests.conftest import approve, make_group, make_user, wait_until
 from tests.notices.test_sending import settled
@@ -111,7 +111,7 @@ def test_a_copy_is_downloaded_by_an_auditor_audited_and_refused_to_anonymous_and
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/")
     client.force_login(django_user_model.objects.create_user("khach", "k@x.vn", "pw", is_staff=True))
     assert client.get(url).status_code == 403
-    auditor = make_user("kiemtoan2", "auditor")
+    auditor = make_user("kiemtoan2", roles.AUDITOR)
     client.force_login(auditor)
     response = client.get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == copy.read()
