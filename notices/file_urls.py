@@ -12,4 +12,5 @@ urlpatterns = [
     path("cong-van/<int:pk>/pdf/", files.dispatch_pdf, name="dispatch_pdf"),
     path("phu-luc/<int:pk>/", files.appendix, name="appendix"),
     path("cong-van/<int:pk>/du-lieu-tron/", files.merge_file, name="merge_file"),
+    path("ban-gui/<int:pk>/", files.dispatch_copy, name="dispatch_copy"),
 ]

@@ -2,17 +2,16 @@
 
 `issue` checks the transition, takes the register number (the series counter stays row-locked until the
 transaction commits, so numbers are never skipped or repeated), renders and signs the PDF, stores it, writes the
-audit event and, once the transaction commits, queues the fan-out of an emailed dispatch. `recall` marks the
+audit event and, once the transaction commits, queues the fan-out of an emailed dispatch (of a personalised one:
+the making of its copies, which starts the fan-out once every copy exists). `recall` marks the
 dispatch recalled and queues the recall notices, in one transaction.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
-from config import sandbox
-from notices import fanout, rendering, signing
+from notices import copies, fanout, rendering, signing
 from notices import recall as recall_notices
 from notices.models import AuditEvent, Dispatch
 from notices.models.workflow import NO_LONGER_APPLIES, TRANSITIONS, WorkflowError
@@ -20,11 +19,7 @@ from notices.models.workflow import NO_LONGER_APPLIES, TRANSITIONS, WorkflowErro
 
 def final_pdf(dispatch: Dispatch, appendices: list | None = None) -> bytes:
     """Return the dispatch rendered in the Decree-30 layout and signed when a certificate is set."""
-    try:  # WeasyPrint runs in a limited child process (config/sandbox.py): a runaway costs the child only
-        pdf = sandbox.run("notices.rendering:render_html", rendering.dispatch_html(dispatch, appendices))
-    except sandbox.SandboxError as exc:
-        raise WorkflowError(_("The PDF could not be rendered: %(reason)s") % {"reason": exc}) from exc
-    return signing.sign_if_configured(pdf, reason=f"Phát hành văn bản số {dispatch.notation}")
+    return copies.signed_pdf(dispatch, rendering.dispatch_html(dispatch, appendices))
 
 
 def issue(dispatch: Dispatch, user) -> Dispatch:
@@ -45,7 +40,9 @@ def issue(dispatch: Dispatch, user) -> Dispatch:
         dispatch.save()
         details = {"notation": dispatch.notation, "pdf_sha256": dispatch.pdf_sha256}
         AuditEvent.objects.record(user, "issue", dispatch, details)
-        if dispatch.is_emailed:
+        if dispatch.personalised:  # each organisation's copy first; the fan-out starts once all exist
+            copies.start(dispatch)
+        elif dispatch.is_emailed:
             fanout.start(dispatch)  # queued once the transaction commits
     return dispatch
 

@@ -26,7 +26,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from notices import acknowledgement
-from notices.models import Delivery, DeliveryKind, Dispatch, Urgency
+from notices.models import Delivery, DeliveryKind, Dispatch, DispatchCopy, Urgency
 from notices.models.dispatch import CONTROL_CHARACTERS
 
 Attachment = tuple[str, bytes, str]  # (file name, content, MIME type)
@@ -52,6 +52,7 @@ class Recipient:
     organization_name: str = ""
     links: dict[str, str] = field(default_factory=dict)  # e.g. {"acknowledge": "https://..."}
     attachments: list[Attachment] | None = None  # the recipient's own (personalised letters); None: the shared ones
+    subject: str = ""  # the recipient's own subject (its copy's "V/v"); '': the letter's
 
 
 def header(value: str) -> str:
@@ -86,9 +87,8 @@ class Letter:
     def __post_init__(self) -> None:
         name, self.envelope_from = parseaddr(settings.DEFAULT_FROM_EMAIL)
         self.from_header = f"{header(name)} <{self.envelope_from}>" if name else self.envelope_from
-        self.head = "".join(
-            f"{key}: {header(value)}\r\n" for key, value in {"Subject": self.subject, **self.headers}.items()
-        )
+        self.subject_header = f"Subject: {header(self.subject)}\r\n"
+        self.head = "".join(f"{key}: {header(value)}\r\n" for key, value in self.headers.items())
         self.boundary = uuid.uuid4().hex  # base64 parts never contain "-", so one boundary serves every message
         self.shared_parts = self.encode(self.attachments)
 
@@ -111,8 +111,9 @@ class Letter:
         own = recipient.attachments
         attachments = self.shared_parts if own is None else self.encode(own)
         mixed, alternative = f"mixed-{self.boundary}", f"alt-{self.boundary}"
+        subject = f"Subject: {header(recipient.subject)}\r\n" if recipient.subject else self.subject_header
         head = (
-            f"From: {self.from_header}\r\nTo: {header(recipient.address)}\r\n{self.head}"
+            f"From: {self.from_header}\r\nTo: {header(recipient.address)}\r\n{subject}{self.head}"
             f"Date: {formatdate()}\r\nMessage-ID: <{header(recipient.message_id)}>\r\nMIME-Version: 1.0\r\n"
             f'Content-Type: multipart/mixed; boundary="{mixed}"\r\n\r\n'
             f'--{mixed}\r\nContent-Type: multipart/alternative; boundary="{alternative}"\r\n\r\n'
@@ -133,7 +134,7 @@ class Letter:
         """Return the message for one recipient as a Django email (the outbox and the provider APIs)."""
         text, html = self.personalise(recipient)
         headers = {"Message-ID": f"<{recipient.message_id}>", **self.headers}
-        message = EmailMultiAlternatives(self.subject, text, settings.DEFAULT_FROM_EMAIL, [recipient.address],
+        message = EmailMultiAlternatives(recipient.subject or self.subject, text, settings.DEFAULT_FROM_EMAIL, [recipient.address],
                                          headers=headers)  # fmt: skip
         if html:
             message.attach_alternative(html, "text/html")
@@ -153,14 +154,23 @@ def sender_domain(from_email: str) -> str:
     return parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
 
 
-def recipient_of(delivery: Delivery) -> Recipient:
-    """Return the per-recipient context of a delivery: its address, Message-ID, name and acknowledgement link."""
-    return Recipient(
+def recipient_of(delivery: Delivery, copy: DispatchCopy | None = None, letter: Letter | None = None) -> Recipient:
+    """Return the per-recipient context of a delivery: its address, Message-ID, name and acknowledgement link.
+
+    A delivery of a personalised dispatch carries its organisation's `copy` (and the `letter`'s appendices), with
+    the copy's own subject: never the shared dispatch PDF nor another organisation's copy.
+    """
+    recipient = Recipient(
         address=delivery.address,
         message_id=message_id(delivery.pk, delivery.dispatch_id),
         organization_name=delivery.organization_name,
         links={"acknowledge": acknowledgement.url(delivery.pk)},
     )
+    if copy is not None:
+        appendices = letter.attachments[1:] if letter is not None else []  # the shared PDF comes first
+        recipient.attachments = [(copy.attachment_name(), copy.read(), "application/pdf"), *appendices]
+        recipient.subject = subject_of(copy.dispatch, delivery.kind, copy.subject)
+    return recipient
 
 
 def agency_in_sentence(dispatch: Dispatch) -> str:
@@ -170,12 +180,16 @@ def agency_in_sentence(dispatch: Dispatch) -> str:
     return name[:1].upper() + name[1:]
 
 
-def subject_of(dispatch: Dispatch, kind: str) -> str:
-    """Return the email subject: urgency first ("[HỎA TỐC] [Số 05/BHXH-QLT] V/v ..."), TEST or THU HỒI marked."""
+def subject_of(dispatch: Dispatch, kind: str, about: str = "") -> str:
+    """Return the email subject: urgency first ("[HỎA TỐC] [Số 05/BHXH-QLT] V/v ..."), TEST or THU HỒI marked.
+
+    `about` replaces the dispatch's "V/v" (a copy of a personalised dispatch has its own).
+    """
+    about = about or dispatch.subject
     if kind == DeliveryKind.RECALL:
-        return f"[THU HỒI] Số {dispatch.notation} V/v {dispatch.subject}"
+        return f"[THU HỒI] Số {dispatch.notation} V/v {about}"
     urgency = f"[{dispatch.get_urgency_display()}] " if dispatch.urgency else ""
-    subject = f"{urgency}{dispatch.email_subject()}"
+    subject = f"{urgency}{dispatch.email_subject(about)}"
     return f"[TEST] {subject}" if kind == DeliveryKind.TEST_COPY else subject
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -97,14 +98,30 @@ def qr_svg(url: str) -> str:
     )
 
 
-def document_context(dispatch, watermark: bool = False, appendices: list | None = None) -> dict:
-    """Return the template context of a dispatch: its parties, body, images and verification code."""
-    url = "" if watermark else dispatch.verification_url()
+@dataclass(frozen=True)
+class CopyText:
+    """What one organisation's copy of a personalised dispatch prints instead of the dispatch's own text."""
+
+    subject: str
+    addressee_lines: list[str]
+    body_html: str
+    verification_code: str
+    short_code: str
+
+
+def document_context(dispatch, watermark: bool = False, appendices: list | None = None,
+                     copy: CopyText | None = None) -> dict:  # fmt: skip
+    """Return the template context of a dispatch (or of one copy): parties, body, images and verification code."""
+    code = copy.verification_code if copy else dispatch.verification_code
+    url = "" if watermark else dispatch.verification_url_of(code)
     return {
         "dispatch": dispatch,
         "issuer": dispatch.issuer,
         "signer": dispatch.signer,
-        "body_html": with_end_mark(without_trailing_empty_paragraphs(dispatch.body)),
+        "subject": copy.subject if copy else dispatch.subject,
+        "addressee_lines": copy.addressee_lines if copy else dispatch.addressee_lines(),
+        "short_code": copy.short_code if copy else dispatch.short_code,
+        "body_html": with_end_mark(without_trailing_empty_paragraphs(copy.body_html if copy else dispatch.body)),
         "replaced": replaced_dispatch(dispatch),
         "watermark": watermark,
         "draft_year": timezone.localdate().year,
@@ -117,9 +134,10 @@ def document_context(dispatch, watermark: bool = False, appendices: list | None 
     }
 
 
-def dispatch_html(dispatch, appendices: list | None = None) -> str:
-    """Return the HTML of a dispatch in the Decree-30 layout (appendices listed: given, else the stored ones)."""
-    return render_to_string(TEMPLATE, document_context(dispatch, appendices=appendices))
+def dispatch_html(dispatch, appendices: list | None = None, copy: CopyText | None = None) -> str:
+    """Return the HTML of a dispatch (or of one organisation's copy) in the Decree-30 layout (appendices listed:
+    given, else the stored ones)."""
+    return render_to_string(TEMPLATE, document_context(dispatch, appendices=appendices, copy=copy))
 
 
 def render_dispatch(dispatch, appendices: list | None = None) -> bytes:

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from notices import mail, recall
-from notices.models import Delivery, DeliveryKind, DeliveryStatus, Dispatch, DispatchStatus
+from notices.models import Delivery, DeliveryKind, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus
 from notices.models.delivery import enqueue
 from notices.ratelimit import TokenBucket
 from notices.transports import Throttled, Transport, TransportError, open_transport, transport_name
@@ -33,6 +33,7 @@ INFRASTRUCTURE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.Time
                          kombu.exceptions.OperationalError)  # fmt: skip
 clock = time.monotonic  # the loop's clock (tests replace it to make "a second has passed" happen)
 PAUSE_CHECK_SECONDS = 1.0
+NO_COPY = "The personalised dispatch has no copy for this organisation."
 
 
 def retry_delay(attempt: int) -> float:
@@ -190,6 +191,7 @@ def stop_recalled(deliveries: list[Delivery], accepted: Accepted) -> None:
 def send_claimed(deliveries: list[Delivery], dispatch: Dispatch) -> int:
     """Send claimed deliveries of one dispatch in order, checking now and then whether it was paused."""
     letters = {kind: mail.letter_for(dispatch, kind) for kind in {d.kind for d in deliveries}}
+    copies = copies_of(dispatch, deliveries)
     bucket, tokens, sent, checked = TokenBucket(transport_name()), 0, 0, clock()
     accepted = Accepted()
     with open_transport() as transport:
@@ -208,16 +210,40 @@ def send_claimed(deliveries: list[Delivery], dispatch: Dispatch) -> int:
                         break
                 tokens = tokens or bucket.acquire(min(len(deliveries) - i, settings.SEND_RATE_TAKE))
                 tokens -= 1
-                sent += send_one(delivery, letters[delivery.kind], transport, bucket, accepted, dispatch.send_queue)
+                sent += send_one(delivery, letters[delivery.kind], transport, bucket, accepted, dispatch.send_queue,
+                                 copies)  # fmt: skip
         finally:
             accepted.flush()
     return sent
 
 
-def send_one(delivery: Delivery, letter: mail.Letter, transport: Transport, bucket, accepted, queue: str) -> int:
+def copies_of(dispatch: Dispatch, deliveries: list[Delivery]) -> dict[int, DispatchCopy] | None:
+    """Return the copies of a personalised dispatch that the batch's dispatch emails carry, by organisation id
+    (None for a dispatch that is not personalised)."""
+    if not dispatch.personalised:
+        return None
+    organizations = {d.organization_id for d in deliveries if d.kind == DeliveryKind.DISPATCH and d.organization_id}
+    copies = {c.organization_id: c for c in dispatch.personal_copies.filter(organization_id__in=organizations)}
+    for copy in copies.values():
+        copy.dispatch = dispatch
+    return copies
+
+
+def recipient_for(delivery: Delivery, letter: mail.Letter, copies: dict[int, DispatchCopy] | None) -> mail.Recipient:
+    """Return the delivery's recipient; a personalised dispatch's email carries its organisation's copy or fails."""
+    if copies is None or delivery.kind != DeliveryKind.DISPATCH:
+        return mail.recipient_of(delivery)
+    copy = copies.get(delivery.organization_id) if delivery.organization_id else None
+    if copy is None:  # never the shared PDF, never another organisation's copy
+        raise TransportError(NO_COPY, permanent=True)
+    return mail.recipient_of(delivery, copy, letter)
+
+
+def send_one(delivery: Delivery, letter: mail.Letter, transport: Transport, bucket, accepted, queue: str,
+             copies: dict[int, DispatchCopy] | None = None) -> int:  # fmt: skip
     """Send one claimed delivery and note or record the outcome; return 1 if the provider accepted it."""
     try:
-        provider_id = transport.send(letter, mail.recipient_of(delivery))
+        provider_id = transport.send(letter, recipient_for(delivery, letter, copies))
     except Throttled as exc:
         record_throttled(delivery, exc, bucket, queue)
         return 0

@@ -11,11 +11,23 @@ from celery import shared_task
 from kombu.exceptions import ChannelError
 
 from config.celery import app
-from notices import fanout, sendloop, sweeper
+from notices import copies, fanout, sendloop, sweeper
 from notices.models import Dispatch, DispatchStatus, MergeFile
 from notices.models.delivery import QUEUE, URGENT_QUEUE, enqueue
 
 log = logging.getLogger(__name__)
+
+
+@shared_task(name="notices.make_copies")
+def make_copies(dispatch_id: int) -> None:
+    """Make the missing copies of an issued personalised dispatch, then start its fan-out once all exist."""
+    dispatch = Dispatch.objects.select_related("issuer", "drafting_unit", "signer").get(pk=dispatch_id)
+    if not dispatch.personalised or dispatch.status not in (DispatchStatus.ISSUED, DispatchStatus.SENDING):
+        log.info("Dispatch %s is %s: no copies to make", dispatch_id, dispatch.status)
+        return
+    copies.make_missing(dispatch)
+    if dispatch.is_emailed and copies.complete(dispatch):
+        fan_out.delay(dispatch_id)
 
 
 @shared_task(name="notices.fan_out")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from config import sandbox
-from notices.models import Appendix, Dispatch, DispatchStatus
+from notices.models import Appendix, Dispatch, DispatchCopy, DispatchStatus
 from notices.models.codes import format_short_code
 from notices.signing import SignatureVerdict
 
@@ -43,14 +43,39 @@ def normalize_short_code(typed: str) -> str:
     return format_short_code(raw)
 
 
-def find_dispatch(code: str) -> Dispatch | None:
-    """Return the issued dispatch with this verification code or short code, if any."""
+def by_code(queryset, code: str):
+    """Return the row of the queryset with this verification code or short code, if any."""
     code = code.strip()
     if not code or len(code) > 64:
         return None
-    issued = Dispatch.objects.issued().exclude(verification_code="").select_related("issuer", "signer")
-    found = issued.filter(verification_code=code).first()
-    return found or issued.filter(short_code=normalize_short_code(code)).first()
+    found = queryset.filter(verification_code=code).first()
+    return found or queryset.filter(short_code=normalize_short_code(code)).first()
+
+
+def find_dispatch(code: str) -> Dispatch | None:
+    """Return the issued dispatch with this verification code or short code, if any."""
+    return by_code(Dispatch.objects.issued().exclude(verification_code="").select_related("issuer", "signer"), code)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a code names: an issued dispatch, or one organisation's copy of a personalised one."""
+
+    dispatch: Dispatch
+    copy: DispatchCopy | None = None
+
+    @property
+    def code(self) -> str:
+        return self.copy.verification_code if self.copy else self.dispatch.verification_code
+
+
+def find(code: str) -> Found | None:
+    """Return the issued dispatch, or the copy of one, that carries this verification code or short code."""
+    if (dispatch := find_dispatch(code)) is not None:
+        return Found(dispatch)
+    issued = DispatchCopy.objects.filter(dispatch__in=Dispatch.objects.issued())
+    copy = by_code(issued.select_related("dispatch__issuer", "dispatch__signer"), code)
+    return Found(copy.dispatch, copy) if copy is not None else None
 
 
 def validity(dispatch: Dispatch) -> str:
@@ -62,11 +87,12 @@ def validity(dispatch: Dispatch) -> str:
     return Validity.VALID
 
 
-def check_upload(dispatch: Dispatch, data: bytes) -> UploadCheck:
-    """Return whether an uploaded PDF is byte-identical to the genuine one and whether its signature holds."""
+def check_upload(dispatch: Dispatch, data: bytes, copy: DispatchCopy | None = None) -> UploadCheck:
+    """Return whether an uploaded PDF is byte-identical to the genuine one (the copy's, when a copy's code was
+    given: never another copy's) and whether its signature holds."""
     digest = hashlib.sha256(data).hexdigest()
     return UploadCheck(
-        identical=secrets.compare_digest(digest, dispatch.pdf_sha256),
+        identical=secrets.compare_digest(digest, copy.pdf_sha256 if copy else dispatch.pdf_sha256),
         sha256=digest,
         signature=sandboxed_signature_check(data),
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from notices.models.appendix import Appendix
 from notices.models.audit import AuditEvent
+from notices.models.copies import DispatchCopy
 from notices.models.delivery import Delivery, DeliveryKind, DeliveryStatus, RecallNotice, RecallStatus
 from notices.models.dispatch import Dispatch, DispatchStatus, RegisterCounter, Secrecy, Urgency
 from notices.models.events import DeliveryEvent
@@ -17,6 +18,7 @@ __all__ = [
     "DeliveryKind",
     "DeliveryStatus",
     "Dispatch",
+    "DispatchCopy",
     "DispatchStatus",
     "DraftingUnit",
     "Issuer",

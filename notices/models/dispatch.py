@@ -200,12 +200,15 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
 
     def verification_url(self) -> str:
         """Return the public page where anyone can check this dispatch ('' before it has a code)."""
-        if not self.verification_code:
-            return ""
-        return f"{settings.PUBLIC_BASE_URL}/xac-thuc/{self.verification_code}/"
+        return self.verification_url_of(self.verification_code)
 
-    def email_subject(self) -> str:
-        return f"[Số {self.notation}] V/v {self.subject}"
+    def verification_url_of(self, code: str) -> str:
+        """Return the verification page of a code of this dispatch or of one of its copies ('' without one)."""
+        return f"{settings.PUBLIC_BASE_URL}/xac-thuc/{code}/" if code else ""
+
+    def email_subject(self, about: str = "") -> str:
+        """Return "[Số 05/BHXH-QLT] V/v ...", about the dispatch's subject or the given one (a copy's)."""
+        return f"[Số {self.notation}] V/v {about or self.subject}"
 
     # --- Who receives ----------------------------------------------------------------------
     def target_organizations(self):

@@ -1,4 +1,4 @@
-"""Hand out stored files (dispatch PDFs, appendices) to logged-in staff whose role may see them; audit each one.
+"""Hand out stored files (dispatch PDFs, appendices, the copies of personalised dispatches) to logged-in staff whose role may see them; audit each one.
 
 The media folder is never served: these views are the only way to a stored file. A secret dispatch's files go
 only to the roles that keep secret documents (the records office and the administrators) and to the people who
@@ -15,7 +15,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 
 from notices import audit, roles
-from notices.models import Appendix, Dispatch, MergeFile
+from notices.models import Appendix, Dispatch, DispatchCopy, MergeFile
 
 SECRET_FILE_ROLES = {roles.CLERK, roles.ADMINISTRATOR}
 # The merge data is personal and financial: only the roles that work on a dispatch (not the auditors, who read
@@ -80,3 +80,9 @@ def merge_file(request: HttpRequest, pk: int) -> FileResponse:
     item = get_object_or_404(MergeFile.objects.select_related("dispatch"), dispatch_id=pk)
     return send_file(request, item.dispatch, item.file, item.original_name, "merge_data",
                      allowed=may_see_merge_data, content_type="application/octet-stream")  # fmt: skip
+
+
+def dispatch_copy(request: HttpRequest, pk: int) -> FileResponse:
+    """Return one organisation's signed copy of a personalised dispatch: exactly what it received."""
+    item = get_object_or_404(DispatchCopy.objects.select_related("dispatch__issuer", "dispatch__drafting_unit"), pk=pk)
+    return send_file(request, item.dispatch, item.pdf, item.attachment_name(), f"copy:{item.organization_id}")

@@ -41,12 +41,12 @@ def too_many(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-def look_up(request: HttpRequest, code: str):
-    """Return the dispatch of a code, counting a miss against the caller's address."""
-    dispatch = verification.find_dispatch(code)
-    if dispatch is None:
+def look_up(request: HttpRequest, code: str) -> verification.Found | None:
+    """Return the dispatch (or the copy) of a code, counting a miss against the caller's address."""
+    found = verification.find(code)
+    if found is None:
         verification.count_failure(caller(request))
-    return dispatch
+    return found
 
 
 @never_cache
@@ -57,9 +57,9 @@ def search(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         if limited := too_many(request):
             return limited
-        dispatch = look_up(request, form.cleaned_data["code"])
-        if dispatch is not None:
-            return redirect("verification:detail", code=dispatch.verification_code)
+        found = look_up(request, form.cleaned_data["code"])
+        if found is not None:
+            return redirect("verification:detail", code=found.code)
         form.add_error("code", _("No dispatch of ours carries this code. The document may be forged."))
     return render(request, "notices/verification/search.html", {"form": form})
 
@@ -67,18 +67,26 @@ def search(request: HttpRequest) -> HttpResponse:
 @never_cache
 @csrf_protect
 def detail(request: HttpRequest, code: str) -> HttpResponse:
-    """Show what a dispatch is (never who received it) and check an uploaded copy against it."""
+    """Show what a dispatch is and check an uploaded copy against it.
+
+    It never says who received a dispatch; a copy's own code shows which organisation that copy was made for
+    (and only that copy: its hash, its short code).
+    """
     if limited := too_many(request):
         return limited
-    dispatch = look_up(request, code)
-    if dispatch is None:
+    found = look_up(request, code)
+    if found is None:
         return render(request, "notices/verification/search.html", {"form": CodeForm(), "unknown": True}, status=404)
+    dispatch, copy = found.dispatch, found.copy
     form = UploadForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        result = verification.check_upload(dispatch, form.cleaned_data["file"].read())
+        result = verification.check_upload(dispatch, form.cleaned_data["file"].read(), copy)
     context = {
         "dispatch": dispatch,
+        "copy": copy,
+        "short_code": copy.short_code if copy else dispatch.short_code,
+        "pdf_sha256": copy.pdf_sha256 if copy else dispatch.pdf_sha256,
         "validity": verification.validity(dispatch),
         "replacement": verification.replacement_of(dispatch),
         "replaces": verification.replaced_dispatch(dispatch),

@@ -1,0 +1,135 @@
+"""Personalised dispatches: one register number, one signed copy per organisation, each mailed only to its own."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from pypdf import PdfReader
+
+from notices import copies, issuing, roles, sendloop, signing, verification
+from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus
+from tests.conftest import approve, make_group, make_user, wait_until
+from tests.notices.test_sending import settled
+
+ORGANISATIONS = 30
+
+
+def pdf_text(data: bytes) -> str:
+    """Return the text of a PDF, its white space folded (a name may wrap)."""
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
+
+
+def personalised(draft, size: int) -> Dispatch:
+    draft.groups.add(make_group(size))
+    draft.personalised = True
+    draft.save()
+    return approve(draft)
+
+
+def test_each_of_thirty_organisations_receives_its_own_signed_copy_and_only_it(
+    draft, clerk, signing_certificate, smtp_server, celery_worker, fresh_broker, client
+):
+    dispatch = issuing.issue(personalised(draft, ORGANISATIONS), clerk)
+    wait_until(lambda: settled(dispatch), timeout=300)
+
+    made = {c.organization_id: c for c in DispatchCopy.objects.filter(dispatch=dispatch)}
+    names = {c.organization_name for c in made.values()}
+    assert len(made) == len(names) == ORGANISATIONS
+    assert Dispatch.objects.filter(number=dispatch.number, issuer=dispatch.issuer).count() == 1  # one number
+    assert len(smtp_server.messages) == ORGANISATIONS
+    by_address = {d.address: d for d in Delivery.objects.filter(dispatch=dispatch)}
+    for (_, (address,)), message in zip(smtp_server.handler.envelopes, smtp_server.messages, strict=True):
+        own = made[by_address[address].organization_id]
+        assert message["Subject"].strip() == f"[Số {dispatch.notation}] V/v {own.subject}"
+        (pdf,) = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
+        data = pdf.get_content()
+        assert hashlib.sha256(data).hexdigest() == own.pdf_sha256 != dispatch.pdf_sha256
+        text = pdf_text(data)
+        assert f"Kính gửi: {own.organization_name}" in text and own.short_code in text
+        assert [name for name in names if name in text] == [own.organization_name]
+        assert signing.check_signature(data).ok
+    assert Delivery.objects.filter(dispatch=dispatch, status=DeliveryStatus.SENT).count() == ORGANISATIONS
+    assert Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.SENT
+
+    for copy in made.values():  # each code names its own copy, and nothing of another
+        assert verification.find(copy.verification_code) == verification.Found(dispatch, copy)
+        assert verification.find(copy.short_code.replace("-", "").lower()) == verification.Found(dispatch, copy)
+        page = client.get(reverse("verification:detail", args=[copy.verification_code])).content.decode()
+        assert copy.organization_name in page and copy.pdf_sha256 in page
+        assert [name for name in names if name in page] == [copy.organization_name]
+    first, second = list(made.values())[:2]
+    url = reverse("verification:detail", args=[first.verification_code])
+    own = client.post(url, {"file": SimpleUploadedFile("a.pdf", first.read(), "application/pdf")})
+    assert own.context["result"].genuine
+    other = client.post(url, {"file": SimpleUploadedFile("b.pdf", second.read(), "application/pdf")})
+    assert not other.context["result"].identical and other.context["result"].signature.ok
+
+
+@pytest.mark.django_db
+def test_making_the_copies_again_skips_those_that_exist(draft, clerk):
+    dispatch = personalised(draft, 2)
+    Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.ISSUED, number=3, year=2026,
+                                                   verification_code="c", short_code="AAAA-BBBB-CC")  # fmt: skip
+    dispatch.refresh_from_db()
+    assert not copies.complete(dispatch)
+    assert copies.make_missing(dispatch) == 2
+    assert copies.make_missing(dispatch) == 0 and copies.complete(dispatch)
+    stored = list(DispatchCopy.objects.filter(dispatch=dispatch))
+    assert len({c.pdf.name for c in stored}) == len({c.verification_code for c in stored}) == 2
+    assert all(c.pdf.name.startswith("copies/2026/") and c.pdf_sha256 == hashlib.sha256(c.read()).hexdigest()
+               for c in stored)  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_delivery_without_its_copy_fails_and_never_carries_the_shared_pdf(issue_to, smtp_server):
+    dispatch = issue_to(2, personalised=True)
+    delivery_ids = list(dispatch.deliveries.values_list("pk", flat=True))
+
+    assert sendloop.send_batch(delivery_ids) == 0
+
+    assert smtp_server.messages == []
+    assert set(dispatch.deliveries.values_list("status", "last_error")) == {(DeliveryStatus.FAILED, sendloop.NO_COPY)}
+
+
+@pytest.mark.django_db
+def test_a_copy_is_downloaded_by_an_auditor_audited_and_refused_to_anonymous_and_outsiders(
+    client, draft, django_user_model
+):
+    dispatch = personalised(draft, 1)
+    Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.ISSUED, number=4, year=2026)
+    dispatch.refresh_from_db()
+    copies.make_missing(dispatch)
+    copy = DispatchCopy.objects.get(dispatch=dispatch)
+    url = reverse("files:dispatch_copy", args=[copy.pk])
+
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/")
+    client.force_login(django_user_model.objects.create_user("khach", "k@x.vn", "pw", is_staff=True))
+    assert client.get(url).status_code == 403
+    auditor = make_user("kiemtoan2", roles.AUDITOR)
+    client.force_login(auditor)
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == copy.read()
+    event = AuditEvent.objects.get(action="download")
+    assert event.actor_name == "kiemtoan2" and event.details["file"] == f"copy:{copy.organization_id}"
+    assert AuditEvent.objects.filter(action="download:refused", actor_name="khach").exists()
+
+
+@pytest.mark.django_db
+def test_a_copy_stored_twice_for_one_organisation_keeps_the_first_and_removes_the_second_file(draft, settings):
+    dispatch = personalised(draft, 1)
+    Dispatch.objects.filter(pk=dispatch.pk).update(year=2026)
+    dispatch.refresh_from_db()
+    organization = dispatch.target_organizations().get()
+    first = DispatchCopy.objects.store(dispatch, organization, "a", b"%PDF-first", "code-1", "AAAA-BBBB-CD")
+    second = DispatchCopy.objects.store(dispatch, organization, "a", b"%PDF-second", "code-2", "AAAA-BBBB-CE")
+
+    assert first is not None and second is None
+    assert list(DispatchCopy.objects.values_list("verification_code", flat=True)) == ["code-1"]
+    stored = list((settings.MEDIA_ROOT / "copies" / "2026").iterdir())
+    assert [path.read_bytes() for path in stored] == [b"%PDF-first"]
