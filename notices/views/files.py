@@ -82,6 +82,8 @@ def merge_file(request: HttpRequest, pk: int) -> FileResponse:
                      allowed=may_see_merge_data, content_type="application/octet-stream")  # fmt: skip
 
 
+@never_cache
+@login_required(login_url=reverse_lazy("admin:login"))
 def dispatch_copy(request: HttpRequest, pk: int) -> FileResponse:
     """Return one organisation's signed copy of a personalised dispatch: exactly what it received."""
     item = get_object_or_404(DispatchCopy.objects.select_related("dispatch__issuer", "dispatch__drafting_unit"), pk=pk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -11,8 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader
 
-from notices import copies, issuing, roles, sendloop, signing, verification
+from notices import copies, issuing, merge_data, roles, sendloop, signing, verification
 from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus
+from recipients.models import Organization
 from tests.conftest import approve, make_group, make_user, wait_until
 from tests.notices.test_sending import settled
 
@@ -24,10 +26,32 @@ def pdf_text(data: bytes) -> str:
     return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
 
 
+def owed(index: int) -> int:
+    """The debt the merge file gives the organisation of that index (each different, so a mix-up shows)."""
+    return 1_000_000 + 1_000 * index
+
+
+def money(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đồng"
+
+
 def personalised(draft, size: int) -> Dispatch:
-    draft.groups.add(make_group(size))
+    """Approve a personalised dispatch to `size` offices, each with its own debt and months in the merge file."""
+    group = make_group(size)
+    rows = [["Mã đơn vị", "Số tiền nợ", "Tháng"]]
+    for index, org in enumerate(group.members.order_by("pk")):
+        Organization.objects.filter(pk=org.pk).update(bhxh_code=f"BH{index:05d}")
+        rows += [[f"BH{index:05d}", owed(index), f"{month:02d}/2026"] for month in (1, 2, 3)]
+    draft.groups.add(group)
     draft.personalised = True
+    draft.subject = "đôn đốc thu nợ"
+    draft.body = (
+        "<p>Số tiền còn nợ: {{ so_tien_no|money }}, các tháng {% for r in table %}{{ r.thang }} {% endfor %}</p>"
+    )
     draft.save()
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    merge_data.attach(draft, buffer.getvalue().encode("utf-8-sig"), "no.csv", "bhxh_code", draft.created_by)
     return approve(draft)
 
 
@@ -51,6 +75,9 @@ def test_each_of_thirty_organisations_receives_its_own_signed_copy_and_only_it(
         assert hashlib.sha256(data).hexdigest() == own.pdf_sha256 != dispatch.pdf_sha256
         text = pdf_text(data)
         assert f"Kính gửi: {own.organization_name}" in text and own.short_code in text
+        index = int(Organization.objects.get(pk=own.organization_id).bhxh_code[2:])
+        assert f"Số tiền còn nợ: {money(owed(index))}, các tháng 01/2026 02/2026 03/2026" in text
+        assert [i for i in range(ORGANISATIONS) if money(owed(i)) in text] == [index]
         assert [name for name in names if name in text] == [own.organization_name]
         assert signing.check_signature(data).ok
     assert Delivery.objects.filter(dispatch=dispatch, status=DeliveryStatus.SENT).count() == ORGANISATIONS
