@@ -1,4 +1,4 @@
-"""anymail's webhook URLs (same names, namespace "anymail"), with Mailgun's and SendGrid's replay-safe views, every view
+"""anymail's webhook URLs (same names, namespace "anymail"), with Mailgun's, SendGrid's and Resend's replay-safe views, every view
 checking its body's shape first and answering a malformed body with 400 (see notices/views/webhooks.py)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ REPLACED = {
     "mailgun_tracking_webhook": webhooks.FreshMailgunTrackingWebhookView.as_view(),
     "mailgun_inbound_webhook": webhooks.FreshMailgunInboundWebhookView.as_view(),
     "sendgrid_tracking_webhook": webhooks.FreshSendGridTrackingWebhookView.as_view(),
+    "resend_tracking_webhook": webhooks.FreshResendTrackingWebhookView.as_view(),
 }
 
 

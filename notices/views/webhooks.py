@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
+from anymail.webhooks.resend import ResendTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
@@ -118,6 +119,18 @@ def shaped(view, url_name: str):
     view_class = view.view_class
     checked: type[View] = type(view_class.__name__, (ShapedBodyMixin, view_class), {"url_name": url_name})
     return checked.as_view(**view.view_initkwargs)
+
+
+class FreshResendTrackingWebhookView(FreshSignatureMixin, ResendTrackingWebhookView):
+    """Resend signs through Svix: the signature covers the message id (svix-id, the same on each retry of one
+    event), the timestamp and the body, and Svix itself refuses a timestamp five minutes off. The id is the
+    once-only token, so a captured call is not accepted twice. Without RESEND_SIGNING_SECRET nothing is signed
+    (basic auth only) and each event is applied once by its provider event id (tracking.event_key)."""
+
+    def signed_timestamp_and_token(self, request) -> tuple[str, str] | None:
+        if self._svix_webhook is None:
+            return None
+        return request.headers["svix-timestamp"], request.headers["svix-id"]
 
 
 def refusing_malformed(view):

@@ -7,6 +7,8 @@ import base64
 import hashlib
 import hmac
 import json
+import time
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -14,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from notices.models import Delivery, DeliveryStatus
+from recipients.models import Suppression
 
 POSTAL_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 SECRETS = {
@@ -121,5 +124,37 @@ def test_a_real_event_of_each_provider_is_still_applied(client, issue_to, url):
     body = json.dumps(DELIVERED[url]).encode()
     response = client.post(url, data=body, content_type="application/json", headers=provider_headers(url, body))
     assert response.status_code == 200, response.content
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+
+
+# --- Resend signs through Svix: svix-id, svix-timestamp and the body (needs the svix package) ------------------
+RESEND_SECRET = "whsec_" + base64.b64encode(b"resend-signing-secret-for-tests!").decode()
+
+
+def resend_call(client, body: bytes, msg_id: str, at: float | None = None, signature: str | None = None):
+    svix = pytest.importorskip("svix.webhooks")
+    stamp = datetime.fromtimestamp(at if at is not None else time.time(), tz=UTC)
+    signed = signature or svix.Webhook(RESEND_SECRET).sign(msg_id, stamp, body.decode())
+    headers = {**provider_headers("/anymail/resend/", body), "svix-id": msg_id, "svix-signature": signed,
+               "svix-timestamp": str(int(stamp.timestamp()))}  # fmt: skip
+    return client.post("/anymail/resend/tracking/", data=body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.django_db
+def test_a_signed_resend_event_is_accepted_once_and_only_while_fresh(client, settings, issue_to):
+    settings.ANYMAIL = {**settings.ANYMAIL, "RESEND_SIGNING_SECRET": RESEND_SECRET}
+    delivery = issue_to(1).deliveries.get()
+    Delivery.objects.claim([delivery.pk])
+    Delivery.objects.record_sent([(delivery.pk, ID, delivery.created_at)])
+    bounced = {**DELIVERED["/anymail/resend/tracking/"], "type": "email.bounced",
+               "data": {"email_id": ID, "to": [ADDRESS], "bounce": {"message": "550 no mailbox"}}}  # fmt: skip
+    delivered = json.dumps(DELIVERED["/anymail/resend/tracking/"]).encode()
+    assert resend_call(client, json.dumps(bounced).encode(), "msg_stale", at=time.time() - 600).status_code == 400
+    assert resend_call(client, json.dumps(bounced).encode(), "msg_bad", signature="v1,AAAA").status_code == 400
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and not Suppression.objects.exists()
+    assert resend_call(client, delivered, "msg_1").status_code == 200
+    assert resend_call(client, delivered, "msg_1").status_code == 400  # the same call again
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
