@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 
@@ -110,12 +111,15 @@ def check(shape: Shape, value: object, where: str = "$") -> None:
     return None
 
 
-def check_body(url_name: str, body: bytes, form: Mapping[str, str]) -> None:
-    """Raise MalformedBody unless the webhook call to `url_name` carries JSON of its provider's shape."""
+def check_body(url_name: str, request: HttpRequest) -> None:
+    """Raise MalformedBody unless the webhook call to `url_name` carries JSON of its provider's shape.
+
+    Nothing is read from a call to another URL: a multipart inbound post stays streamed to its files.
+    """
     if url_name not in SHAPES:
         return
     source, shape = SHAPES[url_name]
-    raw = body if source is None else form.get(source, "")
+    raw = request.body if source is None else request.POST.get(source, "")
     try:
         value = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:

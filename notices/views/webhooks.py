@@ -109,9 +109,7 @@ class ShapedBodyMixin(AnymailWebhookView):
     url_name = ""
 
     def validate_request(self, request) -> None:  # first in the MRO: anymail runs it before the others
-        webhook_shapes.check_body(
-            self.url_name, request.body, request.POST if request.content_type != "application/json" else {}
-        )
+        webhook_shapes.check_body(self.url_name, request)
 
 
 def shaped(view, url_name: str):

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from notices import tracking
 from notices.models import Delivery, DeliveryStatus
@@ -188,3 +189,13 @@ def test_a_sendgrid_signature_over_another_body_is_refused(client, sent, sendgri
 @pytest.mark.parametrize("body", [b"{}", b'{"event": "bounce"}', b"[1, 2]", b"[{}]", b"not json", b'"text"'])
 def test_a_signed_sendgrid_body_of_the_wrong_shape_is_a_bad_request(client, sent, sendgrid, body):
     assert sendgrid_post(client, body).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_multipart_inbound_post_is_not_read_whole_by_the_shape_check(client, settings):
+    """Only JSON bodies are checked for shape: a multipart post stays streamed (its file is over the body limit)."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    attachment = SimpleUploadedFile("phu-luc.txt", b"x" * 5000, content_type="text/plain")
+    mime = "From: office000@bhxh-hanoi.example.vn\r\nTo: congvan@bhxh.example.vn\r\nSubject: Re\r\n\r\nDa nhan"
+    form = {**signature(), "body-mime": mime, "attachment-1": attachment}
+    assert client.post("/anymail/mailgun/inbound/", data=form).status_code == 200
