@@ -1,5 +1,5 @@
-"""anymail's webhook URLs (same names, namespace "anymail"), with Mailgun's and SendGrid's replay-safe views and every view
-answering a malformed body with 400 (see notices/views/webhooks.py)."""
+"""anymail's webhook URLs (same names, namespace "anymail"), with Mailgun's, SendGrid's and Resend's replay-safe views, every view
+checking its body's shape first and answering a malformed body with 400 (see notices/views/webhooks.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ REPLACED = {
     "mailgun_tracking_webhook": webhooks.FreshMailgunTrackingWebhookView.as_view(),
     "mailgun_inbound_webhook": webhooks.FreshMailgunInboundWebhookView.as_view(),
     "sendgrid_tracking_webhook": webhooks.FreshSendGridTrackingWebhookView.as_view(),
+    "resend_tracking_webhook": webhooks.FreshResendTrackingWebhookView.as_view(),
 }
 
 
 def guarded(pattern: URLPattern) -> URLPattern:
     """Return the pattern with its view replaced where needed and wrapped against malformed bodies."""
-    view = REPLACED.get(pattern.name or "", pattern.callback)
+    name = pattern.name or ""
+    view = webhooks.shaped(REPLACED.get(name, pattern.callback), name)
     return URLPattern(pattern.pattern, webhooks.refusing_malformed(view), pattern.default_args, pattern.name)
 
 

@@ -15,10 +15,14 @@ from typing import TYPE_CHECKING
 
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
+from anymail.webhooks.resend import ResendTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.http import HttpResponseBadRequest
+from django.utils.translation import gettext as _
+from django.views import View
 
 from notices import tracking
+from notices.views import webhook_shapes
 
 if TYPE_CHECKING:  # the mixin's final class is an anymail webhook view (anymail ships no types)
     from anymail.webhooks.base import AnymailBaseWebhookView as AnymailWebhookView
@@ -26,7 +30,7 @@ else:
     AnymailWebhookView = object
 
 log = logging.getLogger(__name__)
-MALFORMED = (TypeError, KeyError, ValueError, AttributeError, IndexError)
+MALFORMED = (TypeError, KeyError, ValueError, AttributeError, IndexError, AssertionError)
 
 
 def mailgun_signature(request) -> tuple[str, str]:
@@ -99,15 +103,46 @@ class FreshSendGridTrackingWebhookView(FreshSignatureMixin, SendGridTrackingWebh
         return super().parse_events(request)
 
 
+class ShapedBodyMixin(AnymailWebhookView):
+    """Refuse a body that is not of its provider's shape (webhook_shapes.SHAPES) before anything reads it."""
+
+    url_name = ""
+
+    def validate_request(self, request) -> None:  # first in the MRO: anymail runs it before the others
+        webhook_shapes.check_body(self.url_name, request)
+
+
+def shaped(view, url_name: str):
+    """Return the view function with its class made to check the body's shape first (same initkwargs)."""
+    view_class = view.view_class
+    checked: type[View] = type(view_class.__name__, (ShapedBodyMixin, view_class), {"url_name": url_name})
+    return checked.as_view(**view.view_initkwargs)
+
+
+class FreshResendTrackingWebhookView(FreshSignatureMixin, ResendTrackingWebhookView):
+    """Resend signs through Svix: the signature covers the message id (svix-id, the same on each retry of one
+    event), the timestamp and the body, and Svix itself refuses a timestamp five minutes off. The id is the
+    once-only token, so a captured call is not accepted twice. Without RESEND_SIGNING_SECRET nothing is signed
+    (basic auth only) and each event is applied once by its provider event id (tracking.event_key)."""
+
+    def signed_timestamp_and_token(self, request) -> tuple[str, str] | None:
+        if self._svix_webhook is None:
+            return None
+        return request.headers["svix-timestamp"], request.headers["svix-id"]
+
+
 def refusing_malformed(view):
-    """Wrap a webhook view so that a body of the wrong shape is answered 400, not 500."""
+    """Wrap a webhook view so that a body of the wrong shape is answered 400 with what is wrong, not 500."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
+        except webhook_shapes.MalformedBody as exc:
+            log.warning("Malformed webhook body at %s: %s", request.path, exc)
+            return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
         except MALFORMED as exc:
             log.warning("Malformed webhook body at %s: %r", request.path, exc)
-            return HttpResponseBadRequest("Malformed webhook body")
+            return HttpResponseBadRequest(_("Malformed webhook body."), content_type="text/plain; charset=utf-8")
 
     return wrapped
