@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin
@@ -184,9 +185,7 @@ class ChoiceCodeFilter(admin.SimpleListFilter):
     """Filter on a code column, offering the codes present with their labels."""
 
     field = ""
-
-    def label(self, code: str) -> str:
-        raise NotImplementedError
+    label: Callable[[str], str]  # the code's label
 
     def lookups(self, request, model_admin):
         codes = AuditEvent.objects.order_by(self.field).values_list(self.field, flat=True).distinct()
@@ -198,20 +197,14 @@ class ChoiceCodeFilter(admin.SimpleListFilter):
 
 class ActionFilter(ChoiceCodeFilter):
     title = _("action")
-    parameter_name = "action"
-    field = "action"
-
-    def label(self, code: str) -> str:
-        return labels.action_label(code)
+    parameter_name = field = "action"
+    label = staticmethod(labels.action_label)
 
 
 class ObjectTypeFilter(ChoiceCodeFilter):
     title = _("object type")
-    parameter_name = "object_type"
-    field = "object_type"
-
-    def label(self, code: str) -> str:
-        return labels.object_type_label(code)
+    parameter_name = field = "object_type"
+    label = staticmethod(labels.object_type_label)
 
 
 @admin.register(AuditEvent)
