@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
@@ -26,7 +26,7 @@ from notices.admin import labels
 from notices.admin.deliveries import deliveries_url
 from notices.admin.paging import ExactChangeList
 from notices.admin.records import FoldedSearchMixin, ReadOnlyAdmin, short_time
-from notices.models import AuditEvent, Delivery, Dispatch, DispatchStatus, OutgoingRegister
+from notices.models import AuditEvent, Dispatch, DispatchStatus, OutgoingRegister
 from notices.models.search import folded_contains
 from notices.models.workflow import FROZEN_STATUSES
 
@@ -38,27 +38,7 @@ if TYPE_CHECKING:
         acknowledged: int
         sent_on: datetime.datetime | None
 
-    RegisterRow = WithAnnotations[Dispatch, DeliveryStats]  # a dispatch with `with_delivery_stats`' figures
-
-
-def delivery_count(**filters) -> Coalesce:
-    """Return a per-dispatch count of deliveries as a correlated subquery (evaluated for shown rows only)."""
-    rows = Delivery.objects.filter(dispatch=OuterRef("pk"), **filters).order_by().values("dispatch")
-    count = rows.annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
-
-
-def first_sent() -> Subquery:
-    """Return when the dispatch's first email left, read from the (dispatch, sent_at) index."""
-    rows = Delivery.objects.filter(dispatch=OuterRef("pk"), sent_at__isnull=False).order_by("sent_at")
-    return Subquery(rows.values("sent_at")[:1])
-
-
-def with_delivery_stats(queryset):
-    """Return the dispatches with their copies, acknowledged copies and first sending time."""
-    return queryset.annotate(
-        copies=delivery_count(), acknowledged=delivery_count(acknowledged_at__isnull=False), sent_on=first_sent()
-    )
+    RegisterRow = WithAnnotations[Dispatch, DeliveryStats]  # a dispatch with its delivery figures
 
 
 class RegisterChangeList(ExactChangeList):
@@ -67,8 +47,8 @@ class RegisterChangeList(ExactChangeList):
     def get_results(self, request) -> None:
         super().get_results(request)
         rows = list(self.result_list)
-        page = Dispatch.objects.filter(pk__in=[r.pk for r in rows]).only("pk")
-        stats = {d.pk: d for d in with_delivery_stats(page)}
+        page = OutgoingRegister.objects.filter(pk__in=[r.pk for r in rows]).only("pk").with_delivery_stats()
+        stats: dict[int, RegisterRow] = {d.pk: d for d in page}
         for row in rows:
             row.copies, row.acknowledged, row.sent_on = (
                 stats[row.pk].copies, stats[row.pk].acknowledged, stats[row.pk].sent_on,
@@ -164,7 +144,7 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
         ]  # fmt: skip
 
     def export_rows(self, queryset):
-        for d in with_delivery_stats(queryset).iterator(chunk_size=500):
+        for d in queryset.with_delivery_stats().iterator(chunk_size=500):
             yield [
                 d.notation, d.issued_date, d.subject, d.signer.full_name, self.addressees_col(d), self.file_copy_col(d),
                 d.copies, d.sent_on, d.acknowledged, register_notes(d), d.pdf_sha256,
@@ -205,9 +185,7 @@ class ChoiceCodeFilter(admin.SimpleListFilter):
     """Filter on a code column, offering the codes present with their labels."""
 
     field = ""
-
-    def label(self, code: str) -> str:
-        raise NotImplementedError
+    label: Callable[[str], str]  # the code's label
 
     def lookups(self, request, model_admin):
         codes = AuditEvent.objects.order_by(self.field).values_list(self.field, flat=True).distinct()
@@ -219,20 +197,14 @@ class ChoiceCodeFilter(admin.SimpleListFilter):
 
 class ActionFilter(ChoiceCodeFilter):
     title = _("action")
-    parameter_name = "action"
-    field = "action"
-
-    def label(self, code: str) -> str:
-        return labels.action_label(code)
+    parameter_name = field = "action"
+    label = staticmethod(labels.action_label)
 
 
 class ObjectTypeFilter(ChoiceCodeFilter):
     title = _("object type")
-    parameter_name = "object_type"
-    field = "object_type"
-
-    def label(self, code: str) -> str:
-        return labels.object_type_label(code)
+    parameter_name = field = "object_type"
+    label = staticmethod(labels.object_type_label)
 
 
 @admin.register(AuditEvent)

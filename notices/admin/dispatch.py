@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -78,7 +77,7 @@ class DispatchAdmin(
 
     @admin.display(description=_("deliveries by status"))
     def delivery_summary(self, dispatch: Dispatch) -> str:
-        counts = dispatch.deliveries.values("status").annotate(n=Count("pk")).order_by("status")
+        counts = dispatch.deliveries.count_by_status()
         if not counts:
             return "—"
         url = deliveries_url(dispatch__id__exact=dispatch.pk)

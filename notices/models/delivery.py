@@ -75,6 +75,10 @@ def enqueue(delivery_ids: list[int], queue: str, countdown: float = 0) -> None:
 
 
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def count_by_status(self) -> models.QuerySet:
+        """Return one row per status with its number of deliveries (`status`, `n`), in status order."""
+        return self.order_by().values("status").annotate(n=models.Count("pk")).order_by("status")
+
     def transition(
         self, delivery_id: int, to: str, detail: str = "", *, from_: Iterable[str] = (), event_id: str = "", **changes
     ) -> bool:

@@ -4,14 +4,40 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from notices.models.delivery import AllDeliveries, Delivery
-from notices.models.dispatch import Dispatch
+from notices.models.dispatch import Dispatch, DispatchQuerySet
+
+
+def delivery_count(**filters) -> Coalesce:
+    """Return a per-dispatch count of deliveries as a correlated subquery (evaluated for shown rows only)."""
+    rows = Delivery.objects.filter(dispatch=OuterRef("pk"), **filters).order_by().values("dispatch")
+    count = rows.annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
+
+
+def first_sent() -> Subquery:
+    """Return when the dispatch's first email left, read from the (dispatch, sent_at) index."""
+    rows = Delivery.objects.filter(dispatch=OuterRef("pk"), sent_at__isnull=False).order_by("sent_at")
+    return Subquery(rows.values("sent_at")[:1])
+
+
+class RegisterQuerySet(DispatchQuerySet):
+    def with_delivery_stats(self) -> RegisterQuerySet:
+        """Return the entries with their copies, acknowledged copies and first sending time."""
+        return self.annotate(
+            copies=delivery_count(), acknowledged=delivery_count(acknowledged_at__isnull=False), sent_on=first_sent()
+        )
 
 
 class OutgoingRegister(Dispatch):
     """The outgoing register (sổ đăng ký văn bản đi): every issued dispatch with the Decree's columns."""
+
+    # A narrower manager than Dispatch's: the stubs type each as_manager() as its own class.
+    objects = RegisterQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         proxy = True
