@@ -15,6 +15,9 @@ from config import sandbox
 from notices import personalising, rendering, signing
 from notices.models import Dispatch, DispatchCopy, codes
 from notices.models.workflow import WorkflowError
+from recipients.bulk import chunks
+
+TEXT_CHUNK = 500  # organisations whose merge records are read in one query
 
 
 def start(dispatch: Dispatch) -> None:
@@ -41,9 +44,11 @@ def missing_organizations(dispatch: Dispatch):
     )
 
 
-def make_copy(dispatch: Dispatch, organization, appendices: list) -> DispatchCopy | None:
-    """Render, sign and store one organisation's copy; return it (None when another worker stored it first)."""
-    text = personalising.text_for(dispatch, organization)
+def make_copy(
+    dispatch: Dispatch, organization, appendices: list, text: personalising.PersonalText
+) -> DispatchCopy | None:
+    """Render, sign and store one organisation's copy of `text`; return it (None when another worker stored it
+    first)."""
     code, short_code = codes.new_verification_code(), DispatchCopy.objects.new_short_code()
     own = rendering.CopyText(text.subject, text.addressee_lines, text.body_html, code, short_code)
     data = signed_pdf(dispatch, rendering.dispatch_html(dispatch, appendices, copy=own))
@@ -52,9 +57,11 @@ def make_copy(dispatch: Dispatch, organization, appendices: list) -> DispatchCop
 
 def make_missing(dispatch: Dispatch) -> int:
     """Make every copy the dispatch still lacks; return how many this call stored."""
-    appendices = list(dispatch.appendices.all())
-    return sum(make_copy(dispatch, organization, appendices) is not None
-               for organization in missing_organizations(dispatch).iterator())  # fmt: skip
+    appendices, made = list(dispatch.appendices.all()), 0
+    for organizations in chunks(missing_organizations(dispatch).iterator(), TEXT_CHUNK):
+        texts = personalising.texts_for(dispatch, organizations)  # one query for the chunk's merge records
+        made += sum(make_copy(dispatch, org, appendices, texts[org.pk]) is not None for org in organizations)
+    return made
 
 
 def complete(dispatch: Dispatch) -> bool:

@@ -28,12 +28,20 @@ def data_of(record: MergeRecord, organisation) -> dict:
 
 def text_for(dispatch, organisation) -> PersonalText:
     """Return the subject, addressees and body `organisation` receives (the dispatch's own if not personalised)."""
+    return texts_for(dispatch, [organisation])[organisation.pk]
+
+
+def texts_for(dispatch, organisations: list) -> dict[int, PersonalText]:
+    """Return each organisation's text by its id, reading their merge records in one query."""
     if not dispatch.personalised:
-        return PersonalText(dispatch.subject, dispatch.addressee_lines(), dispatch.body)
-    record = MergeRecord.objects.filter(dispatch=dispatch, organization=organisation).first()
-    if record is None:
-        raise MergeDataMissing(organisation.pk)
-    return text_for_record(dispatch, record, organisation)
+        own = PersonalText(dispatch.subject, dispatch.addressee_lines(), dispatch.body)
+        return {organisation.pk: own for organisation in organisations}
+    ids = [organisation.pk for organisation in organisations]
+    records = {r.organization_id: r for r in MergeRecord.objects.filter(dispatch=dispatch, organization_id__in=ids)}
+    missing = [pk for pk in ids if pk not in records]
+    if missing:
+        raise MergeDataMissing(missing[0])
+    return {o.pk: text_for_record(dispatch, records[o.pk], o) for o in organisations}
 
 
 def text_for_record(dispatch, record: MergeRecord, organisation) -> PersonalText:

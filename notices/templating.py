@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import datetime
 import decimal
+import functools
 import html
 import re
 
@@ -163,8 +164,13 @@ def editor_source(body_html: str) -> str:
     return ROW_LOOP_END.sub(r"\2\1", source)
 
 
+@functools.lru_cache(maxsize=256)
 def compile_template(source: str, html_body: bool):
-    """Return the compiled template; raise TemplateRefused with the reason (syntax errors included)."""
+    """Return the compiled template; raise TemplateRefused with the reason (syntax errors included).
+
+    Compiled once per source and kept (a dispatch's subject, addressees and body are the same for each of its
+    copies); a compiled template holds no data and renders many times.
+    """
     environment = HTML if html_body else TEXT
     try:
         return environment.from_string(editor_source(source) if html_body else source)

@@ -24,6 +24,19 @@ from notices.sanitizing import MAX_BODY_CHARS
 from notices.widgets import RichTextWidget
 
 
+def preview_response(request: HttpRequest, html: str, filename: str, back: str) -> HttpResponse:
+    """Return the HTML as an inline draft PDF (never stored), or go `back` saying why it could not be rendered."""
+    try:  # WeasyPrint runs in a limited child process: a runaway body costs the child, not this server
+        pdf = sandbox.run("notices.rendering:render_html", html)
+    except sandbox.SandboxError as exc:
+        messages.error(request, _t("The preview could not be rendered: %(reason)s") % {"reason": exc})
+        return redirect(back)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 class DownloadLink:
     """A stored file as the file widget shows it: its link goes through the download view, never to /media/."""
 
@@ -101,15 +114,9 @@ class DocumentAdminMixin(ModelAdminMixinBase):
             messages.error(request, _t("An issued dispatch has no preview: open its stored PDF instead."))
             return redirect("admin:notices_dispatch_change", pk)
         html = render_to_string(rendering.TEMPLATE, rendering.document_context(dispatch, watermark=True))
-        try:  # WeasyPrint runs in a limited child process: a runaway body costs the child, not this server
-            pdf = sandbox.run("notices.rendering:render_html", html)
-        except sandbox.SandboxError as exc:
-            messages.error(request, _t("The preview could not be rendered: %(reason)s") % {"reason": exc})
-            return redirect("admin:notices_dispatch_change", pk)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="du-thao-{dispatch.pk}.pdf"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return preview_response(
+            request, html, f"du-thao-{dispatch.pk}.pdf", reverse("admin:notices_dispatch_change", args=[pk])
+        )
 
     def import_docx_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Replace a draft's body with the sanitised body of an uploaded Word document."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import random
 
 from django import forms
@@ -12,13 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from config import sandbox
 from config.admin_mixins import ModelAdminMixinBase
 from notices import merge_data, personalising, rendering, templating
+from notices.admin.document import preview_response
 from notices.models import Dispatch, DispatchStatus, MatchKey, MergeFile, MergeRecord
 from notices.models.merge_report import merge_report
 from notices.views.files import may_see_merge_data
@@ -36,13 +35,6 @@ class MergeUploadForm(forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_t("The file is larger than 50 MB; split it into several files."))
         return upload
-
-
-def personal_copy(dispatch: Dispatch, text: personalising.PersonalText) -> Dispatch:
-    """Return an unsaved copy of the dispatch carrying one organisation's subject, addressees and body."""
-    shown = copy.copy(dispatch)
-    shown.subject, shown.addressees, shown.body = text.subject, "\n".join(text.addressee_lines), text.body_html
-    return shown
 
 
 class MergeAdminMixin(ModelAdminMixinBase):
@@ -104,18 +96,16 @@ class MergeAdminMixin(ModelAdminMixinBase):
         record = get_object_or_404(
             MergeRecord.objects.select_related("organization"), dispatch=dispatch, organization_id=org
         )
+        back = reverse("admin:notices_dispatch_merge", args=[pk])
         try:
             text = personalising.text_for_record(dispatch, record, record.organization)
-            shown = personal_copy(dispatch, text)
-            html = render_to_string(rendering.TEMPLATE, rendering.document_context(shown, watermark=True))
-            pdf = sandbox.run("notices.rendering:render_html", html)
-        except (templating.TemplateRefused, sandbox.SandboxError) as exc:
+        except templating.TemplateRefused as exc:
             messages.error(request, _t("The preview could not be rendered: %(reason)s") % {"reason": exc})
-            return redirect("admin:notices_dispatch_merge", pk)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="du-thao-{dispatch.pk}-{org}.pdf"'
-        response["Cache-Control"] = "no-store"
-        return response
+            return redirect(back)
+        # Printed exactly as the issued copy will be (notices/copies.py), without its codes: a draft has none.
+        own = rendering.CopyText(text.subject, text.addressee_lines, text.body_html, "", "")
+        html = render_to_string(rendering.TEMPLATE, rendering.document_context(dispatch, watermark=True, copy=own))
+        return preview_response(request, html, f"du-thao-{dispatch.pk}-{org}.pdf", back)
 
     # --- The approval confirmation: three copies picked at random, with the counts ----------------------
     def workflow_view(self, request, object_id: str, action: str):

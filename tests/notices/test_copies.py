@@ -9,6 +9,8 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -110,6 +112,17 @@ def test_making_the_copies_again_skips_those_that_exist(draft, clerk):
     assert len({c.pdf.name for c in stored}) == len({c.verification_code for c in stored}) == 2
     assert all(c.pdf.name.startswith("copies/2026/") and c.pdf_sha256 == hashlib.sha256(c.read()).hexdigest()
                for c in stored)  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_merge_records_of_many_copies_are_read_in_one_query_not_one_per_copy(draft, clerk):
+    dispatch = personalised(draft, 4)
+    Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.ISSUED, number=6, year=2026,
+                                                   verification_code="e", short_code="EEEE-FFFF-GG")  # fmt: skip
+    dispatch.refresh_from_db()
+    with CaptureQueriesContext(connection) as queries:
+        assert copies.make_missing(dispatch) == 4
+    assert sum("notices_mergerecord" in query["sql"] for query in queries.captured_queries) == 1
 
 
 @pytest.mark.django_db

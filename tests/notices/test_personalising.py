@@ -106,3 +106,9 @@ def test_text_for_a_dispatch_that_is_not_personalised_is_its_own(draft):
     org = Organization.objects.create(name="Công ty A", kind=OrganizationKind.EMPLOYER, level=OrganizationLevel.CITY)
     text = text_for(draft, org)
     assert (text.subject, text.body_html) == (draft.subject, draft.body)
+
+
+def test_a_template_is_compiled_once_for_all_the_copies_that_use_it():
+    body = "<p>Số nợ: {{ so_tien_no|money }}</p>"
+    assert templating.compile_template(body, html_body=True) is templating.compile_template(body, html_body=True)
+    assert templating.compile_template(body, html_body=True) is not templating.compile_template(body, html_body=False)
