@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from notices.models import AuditEvent, DispatchStatus
+from notices import sendloop
+from notices.models import AuditEvent, Delivery, Dispatch, DispatchStatus
+from notices.models.workflow import WorkflowError
 from tests.conftest import wait_until
+from tests.notices.delivery_fixtures import S, ids_of
 
 
 def control(client, dispatch, action: str):
@@ -105,3 +108,24 @@ def test_the_dispatch_page_refreshes_the_delivery_counts_by_itself(
         expect(cancel).to_be_hidden()
         expect(page.locator("[data-when=resend]")).to_be_hidden()
         browser.close()
+
+
+@pytest.mark.django_db
+def test_resend_is_offered_only_when_something_did_not_arrive(client, clerk, issue_to, smtp_server):
+    dispatch = issue_to(2)
+    smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "550 5.1.1 No such mailbox")
+    client.force_login(clerk)
+    page = reverse("admin:notices_dispatch_change", args=[dispatch.pk])
+    assert sendloop.send_batch(ids_of(dispatch)[:1]) == 1
+    sendloop.send_batch(ids_of(dispatch)[1:])
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.PARTLY_FAILED and dispatch.can_resend
+    assert '<li data-when="resend">' in client.get(page).content.decode(), "shown"
+
+    Delivery.objects.filter(status=S.FAILED).update(status=S.SENT)
+    Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.SENT)
+    dispatch.refresh_from_db()
+    assert not dispatch.can_resend
+    assert '<li data-when="resend" hidden' in client.get(page).content.decode(), "drawn hidden, for the live panel"
+    with pytest.raises(WorkflowError):
+        dispatch.resend_undelivered()

@@ -18,7 +18,7 @@ from notices import copies, issuing, merge_data, roles, sendloop, signing, verif
 from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus
 from recipients.models import Organization
 from tests.conftest import approve, make_group, make_user, wait_until
-from tests.notices.test_sending import settled
+from tests.notices.delivery_fixtures import settled
 
 ORGANISATIONS = 30
 

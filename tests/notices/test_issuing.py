@@ -7,10 +7,18 @@ import hashlib
 import pytest
 
 from notices import issuing
-from notices.models import AuditEvent, Delivery, DeliveryStatus, DispatchStatus, RecallNotice, RegisterCounter
+from notices.models import (
+    AuditEvent,
+    Delivery,
+    DeliveryStatus,
+    DispatchStatus,
+    RecallNotice,
+    RegisterCounter,
+)
 from notices.models.workflow import WorkflowError
-from tests.conftest import approve, make_group
+from tests.conftest import approve, make_group, wait_until
 from tests.notices.conftest import stored_pdf
+from tests.notices.delivery_fixtures import settled
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +92,49 @@ def test_a_refused_recall_is_audited_and_changes_nothing(draft, clerk, drafter, 
     draft.refresh_from_db()
     assert draft.status == DispatchStatus.ISSUED
     assert AuditEvent.objects.for_object(draft).filter(action="refused:recall", actor=drafter).exists()
+
+
+def test_it_emails_each_of_fifty_organisations_separately_with_the_stored_pdf(draft, clerk, smtp_server, celery_worker):
+    draft.groups.add(make_group(50))
+    issuing.issue(approve(draft), clerk)
+    wait_until(lambda: settled(draft))
+
+    assert len(smtp_server.messages) == 50
+    assert all(len(rcpts) == 1 for _, rcpts in smtp_server.handler.envelopes)
+    assert {rcpts[0] for _, rcpts in smtp_server.handler.envelopes} == set(
+        Delivery.objects.values_list("address", flat=True)
+    )
+    for message in smtp_server.messages:
+        assert message["Subject"].strip() == f"[Số 01/BHXH-QLT] V/v {draft.subject}"
+        (pdf,) = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
+        assert hashlib.sha256(pdf.get_content()).hexdigest() == draft.pdf_sha256
+    assert Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 50
+    assert draft.status == DispatchStatus.SENT
+
+
+def test_a_refused_address_fails_with_the_servers_reason_and_a_451_is_retried(draft, clerk, smtp_server, celery_worker):
+    draft.groups.add(make_group(3))
+    smtp_server.handler.refuse("office000@bhxh-hanoi.example.vn", "550 5.1.1 No such mailbox")
+    smtp_server.handler.refuse("office001@bhxh-hanoi.example.vn", "451 4.7.1 Greylisted, try later")
+    issuing.issue(approve(draft), clerk)
+    wait_until(lambda: settled(draft))
+
+    refused = Delivery.objects.get(address="office000@bhxh-hanoi.example.vn")
+    assert refused.status == DeliveryStatus.FAILED
+    assert "550" in refused.last_error and "No such mailbox" in refused.last_error
+    greylisted = Delivery.objects.get(address="office001@bhxh-hanoi.example.vn")
+    assert greylisted.status == DeliveryStatus.SENT and greylisted.attempts == 2
+    assert draft.status == DispatchStatus.PARTLY_FAILED
+
+
+@pytest.mark.django_db
+def test_a_secret_dispatch_is_registered_but_never_emailed(
+    draft, clerk, smtp_server, django_capture_on_commit_callbacks
+):
+    draft.secrecy = "mat"
+    draft.save()
+    draft.groups.add(make_group(2))
+    with django_capture_on_commit_callbacks(execute=True):
+        issuing.issue(approve(draft), clerk)
+    assert draft.number == 1 and draft.series == "secret"
+    assert not Delivery.objects.exists() and smtp_server.messages == []

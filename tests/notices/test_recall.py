@@ -8,7 +8,7 @@ from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, Dispa
 from notices.models.delivery import QUEUE, enqueue
 from notices.models.workflow import WorkflowError
 from tests.conftest import make_group, wait_until
-from tests.notices.test_sending import on_message
+from tests.notices.delivery_fixtures import on_message
 
 
 @pytest.fixture

@@ -1,100 +1,14 @@
-"""The tasks around sending: the sweeper, fan-out pages, and the queues they use."""
+"""The Celery tasks (notices/tasks.py): a fresh worker registers every task the engine queues by name."""
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from django.utils import timezone
-
-from notices import fanout, sweeper, tasks
-from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus, RecallNotice
-from tests.notices.test_sending import wait_until
-
-S = DeliveryStatus
 ROOT = Path(__file__).resolve().parents[2]
-LONG_AGO = timezone.now() - datetime.timedelta(hours=1)
-
-
-def age(queryset, **fields) -> None:
-    queryset.update(updated_at=LONG_AGO, **fields)
-
-
-def test_the_sweeper_resends_what_a_dead_worker_and_a_lost_queue_left_behind(issue_to, smtp_server, celery_worker):
-    dispatch = issue_to(3)
-    first, *others = dispatch.deliveries.order_by("pk")
-    Delivery.every_kind.claim([first.pk])  # its worker died after claiming it
-    age(dispatch.deliveries.all())  # and Redis lost the tasks of the two others
-
-    assert tasks.sweep() == {"timed_out": 0, "stuck": 1, "enqueued": 3, "fan_outs": 0}
-    wait_until(lambda: not dispatch.deliveries.exclude(status=S.SENT).exists())
-
-    assert sorted(smtp_server.handler.counts.values()) == [1, 1, 1]
-    assert [e for e in Delivery.objects.get(pk=first.pk).events.values_list("type", flat=True)] == [
-        "queued", "sending", "queued", "sending", "sent"
-    ]  # fmt: skip
-    wait_until(lambda: Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.SENT)
-
-
-@pytest.mark.django_db
-def test_the_sweeper_leaves_fresh_and_paused_work_alone(issue_to):
-    dispatch = issue_to(2)
-    assert sweeper.sweep(lambda: True)["enqueued"] == 0  # queued a moment ago: its task is surely in Redis
-    dispatch.pause()
-    age(dispatch.deliveries.all())
-    assert sweeper.sweep(lambda: True)["enqueued"] == 0
-    dispatch.resume()
-    age(dispatch.deliveries.all())
-    assert sweeper.sweep(lambda: False)["enqueued"] == 0  # tasks still wait in the broker: nothing was lost
-    assert sweeper.sweep(lambda: True)["enqueued"] == 2
-
-
-@pytest.mark.django_db
-def test_the_sweeper_requeues_a_due_retry_and_times_out_very_old_deliveries(issue_to, settings):
-    dispatch = issue_to(2)
-    due, old = dispatch.deliveries.order_by("pk")
-    Delivery.every_kind.claim([due.pk])
-    Delivery.every_kind.transition(due.pk, S.DEFERRED, "451", next_attempt_at=timezone.now())
-    Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
-
-    counts = sweeper.sweep(lambda: True)
-
-    assert counts["timed_out"] == 1 and counts["enqueued"] == 1
-    old.refresh_from_db()
-    assert old.status == S.FAILED and old.last_error == "timed out"
-    assert not tasks.send_queues_are_empty()
-
-
-@pytest.mark.django_db
-def test_the_sweeper_restarts_a_fan_out_whose_task_was_lost(draft, clerk, fresh_broker):
-    Dispatch.objects.filter(pk=draft.pk).update(
-        status=DispatchStatus.ISSUED, number=1, issued_at=LONG_AGO, updated_at=LONG_AGO
-    )
-    assert sweeper.sweep(lambda: True)["fan_outs"] == 1
-    assert sweeper.sweep(lambda: True)["fan_outs"] == 0  # not again until it is stuck once more
-
-
-@pytest.mark.django_db
-def test_fan_out_pages_cover_every_address_once_in_any_order(draft, clerk, settings, fresh_broker):
-    from tests.conftest import make_group
-
-    settings.SEND_FANOUT_PAGE_SIZE = 4
-    draft.groups.add(make_group(10))
-    Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.SENDING, number=1)
-    pages, expected = fanout.plan_pages(draft)
-    assert expected == 10 and len(pages) == 3 and pages[-1][1] is None
-
-    for after, upto in reversed(pages):
-        tasks.fan_out_page(draft.pk, after, upto, expected)
-    tasks.fan_out_page(draft.pk, *pages[0], expected)  # a replayed page writes nothing
-
-    assert Delivery.objects.filter(dispatch=draft).count() == 10
-    assert Dispatch.objects.get(pk=draft.pk).fanned_out_at is not None
 
 
 def test_a_fresh_worker_registers_every_task_the_engine_queues():
@@ -114,19 +28,3 @@ def test_a_fresh_worker_registers_every_task_the_engine_queues():
                                 check=True).stdout.split()  # fmt: skip
     assert names <= set(registered)
     assert "notices.send_recall_notice" not in registered  # recall notices ride on notices.send_batch
-
-
-@pytest.mark.django_db
-def test_the_sweeper_resends_a_lost_recall_notice(issue_to, clerk, smtp_server, django_capture_on_commit_callbacks):
-    from notices import issuing, sendloop
-
-    dispatch = issue_to(1)
-    sendloop.send_batch(list(dispatch.deliveries.values_list("pk", flat=True)))
-    with django_capture_on_commit_callbacks(execute=False):  # Redis loses the recall notice's task
-        issuing.recall(dispatch, clerk, "Sai số liệu.")
-    (notice,) = RecallNotice.objects.filter(dispatch=dispatch)
-    age(RecallNotice.objects.filter(pk=notice.pk))
-    assert sweeper.sweep(lambda: True)["enqueued"] == 1
-    sendloop.send_batch([notice.pk])
-    assert RecallNotice.objects.get(pk=notice.pk).status == S.SENT
-    assert smtp_server.messages[-1]["Subject"].startswith("[THU HỒI] Số 07/BHXH-QLT")
