@@ -1,4 +1,4 @@
-"""The settings keep commands quiet and run-time files under var/."""
+"""The settings: commands stay quiet, run-time files live under var/, production secures the session."""
 
 from __future__ import annotations
 
@@ -26,3 +26,19 @@ def test_the_s3_storage_the_settings_name_is_installed():
     result = run_python("-c", show_storage, AWS_STORAGE_BUCKET_NAME="congvan-test", AWS_S3_REGION_NAME="ap-southeast-1")
     assert result.returncode == 0, result.stderr
     assert "storages.backends.s3.S3Storage" in result.stdout
+
+
+def test_production_settings_secure_the_session(monkeypatch):
+    import importlib
+
+    import config.settings as project_settings
+
+    monkeypatch.setenv("DEBUG", "false")
+    try:
+        production = importlib.reload(project_settings)
+        assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
+        assert production.SECURE_HSTS_SECONDS >= 31536000 and production.SECURE_SSL_REDIRECT
+        assert production.SESSION_COOKIE_AGE <= 8 * 3600 and production.SESSION_SAVE_EVERY_REQUEST
+    finally:
+        monkeypatch.delenv("DEBUG")
+        importlib.reload(project_settings)

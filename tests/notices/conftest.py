@@ -1,4 +1,4 @@
-"""Fixtures of the document tests: a development signing certificate made once per run, and issuing helpers."""
+"""Fixtures of the document tests: a development signing certificate made once per run, issuing helpers, a small PDF."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from weasyprint import HTML
 
 from notices import issuing
-from notices.models import Dispatch, RegisterCounter
+from notices.models import Appendix, Dispatch, RegisterCounter
 from notices.signing import configured_signer, create_development_certificates
 from tests.conftest import approve
 
@@ -62,3 +64,14 @@ def stored_pdf(dispatch: Dispatch) -> bytes:
 
 def open_pdf(data: bytes) -> pdfplumber.PDF:
     return pdfplumber.open(io.BytesIO(data))
+
+
+@pytest.fixture(scope="module")
+def small_pdf() -> bytes:
+    """Return a one-page PDF rendered by WeasyPrint, as an appendix would be."""
+    return HTML(string="<p>Phụ lục: danh sách đơn vị</p>").write_pdf()
+
+
+def appendix(draft, name: str, data: bytes, position: int = 1) -> Appendix:
+    """Return an unsaved appendix of the draft holding the uploaded bytes under the given file name."""
+    return Appendix(dispatch=draft, title="Danh sách", position=position, file=SimpleUploadedFile(name, data))

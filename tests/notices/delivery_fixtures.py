@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 
 import pytest
@@ -10,7 +12,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from notices import fanout
-from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus
+from notices.models import Delivery, DeliveryEvent, DeliveryStatus, Dispatch, DispatchStatus
 from notices.ratelimit import TokenBucket
 from tests.conftest import make_group
 
@@ -80,3 +82,39 @@ def on_message(sink, react) -> None:
         return reply
 
     sink.handler.handle_DATA = handle_data
+
+
+@pytest.fixture
+def sent(draft):
+    """An issued, sent dispatch with three deliveries: one acknowledged, one with provider events."""
+    group = make_group(3)
+    draft.groups.add(group)
+    Dispatch.objects.filter(pk=draft.pk).update(
+        status=DispatchStatus.SENT, number=5, year=2026, series="regular", issued_at=timezone.now(),
+        subject="=HYPERLINK(\"http://evil\")", pdf_sha256="ab" * 32,
+    )  # fmt: skip
+    draft.refresh_from_db()
+    now = timezone.now()
+    for i, org in enumerate(group.members.order_by("name")):
+        Delivery.objects.create(
+            dispatch=draft, organization=org, organization_name=org.name, address=f"office{i:03d}@bhxh-hanoi.example.vn",
+            status="delivered", sent_at=now, provider_message_id=f"<msg-{i}@mail>",
+            acknowledged_at=now if i == 0 else None,
+        )  # fmt: skip
+    first = Delivery.objects.get(address="office001@bhxh-hanoi.example.vn")
+    DeliveryEvent.objects.create(delivery=first, type="delivered", detail="250 OK", provider_event_id="evt-1")
+    return draft
+
+
+def read_csv(response) -> list[list[str]]:
+    """Return the rows of a streamed CSV export, as a spreadsheet reads them."""
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def many_deliveries(dispatch: Dispatch, count: int) -> None:
+    """Write `count` sent deliveries of the dispatch in one statement."""
+    Delivery.objects.bulk_create(
+        Delivery(dispatch=dispatch, organization_name=f"Đơn vị {i}", address=f"u{i:05d}@example.vn", status="sent")
+        for i in range(count)
+    )

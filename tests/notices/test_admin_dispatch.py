@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.urls import reverse
+
 from notices import issuing
 from notices.models import Dispatch
 from tests.conftest import approve
@@ -14,3 +16,13 @@ def test_an_issued_dispatch_shows_its_body_as_formatted_text_not_html_source(
     page = client.get(f"/admin/notices/dispatch/{draft.pk}/change/").content.decode()
     assert "<p>Bảo hiểm xã hội thành phố Hà Nội đề nghị Quý cơ quan phối hợp thực hiện./.</p>" in page
     assert "&lt;p&gt;" not in page and 'alert("x")' not in page
+
+
+def test_the_dispatch_page_names_its_approver_and_issuer_in_full(client, sent, approver, clerk, auditor):
+    approver.first_name, approver.last_name = "Duyệt", "Trần Văn"
+    approver.save()
+    Dispatch.objects.filter(pk=sent.pk).update(approved_by=approver, issued_by=clerk)  # clerk has no name: user name
+    client.force_login(auditor)
+    page = client.get(reverse("admin:notices_dispatch_change", args=[sent.pk])).content.decode()
+    assert '<div class="readonly">Trần Văn Duyệt</div>' in page and '<div class="readonly">vanthu</div>' in page
+    assert ">pheduyet<" not in page

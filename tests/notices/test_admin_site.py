@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from notices import roles
 from notices.admin_site import AuditedAdminMixin, AuditedAdminSite
 from notices.models import AuditEvent
 from recipients.models import Organization, RecipientGroup
@@ -37,3 +38,16 @@ def test_a_change_through_django_s_own_user_admin_is_audited(client):
     assert response.status_code == 302
     group = Group.objects.get(name="Nhóm mới")
     assert AuditEvent.objects.for_object(group).filter(action="create", actor=administrator).exists()
+
+
+def test_admin_changes_to_any_model_are_audited(client, issuer):
+    admin_user = make_user("quantri", roles.ADMINISTRATOR)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:notices_draftingunit_add"), {"issuer": issuer.pk, "name": "Văn phòng", "abbreviation": "VP"}
+    )
+    assert response.status_code == 302
+    org = Organization.objects.create(name="Công an phường Ba Đình", kind="police", level="commune")
+    client.post(reverse("admin:recipients_organization_delete", args=[org.pk]), {"post": "yes"})
+    actions = list(AuditEvent.objects.filter(actor=admin_user).values_list("action", "object_type"))
+    assert ("create", "notices.draftingunit") in actions and ("delete", "recipients.organization") in actions

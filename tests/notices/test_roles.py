@@ -32,3 +32,13 @@ def test_the_migrated_roles_hold_their_workflow_permissions():
     assert {"issue_dispatch", "recall_dispatch", "export_records"} <= codenames(roles.CLERK)
     assert "export_records" in codenames(roles.AUDITOR) and "change_dispatch" not in codenames(roles.AUDITOR)
     assert codenames(roles.ADMINISTRATOR) >= {codename for codename, _ in WORKFLOW_PERMISSIONS}
+
+
+def test_the_auditor_reads_every_model_and_changes_none(auditor):
+    from django.contrib.auth.models import Permission
+
+    perms = set(auditor.get_all_permissions())
+    assert {
+        f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.filter(codename__startswith="view_")
+    } <= perms
+    assert not [p for p in perms if p.split(".")[1].startswith(("add_", "change_", "delete_"))]
