@@ -42,3 +42,15 @@ def test_the_auditor_reads_every_model_and_changes_none(auditor):
         f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.filter(codename__startswith="view_")
     } <= perms
     assert not [p for p in perms if p.split(".")[1].startswith(("add_", "change_", "delete_"))]
+
+
+def test_the_named_roles_are_not_granted_the_recall_notices_screen_that_is_gone():
+    """Recall notices are read on the one delivery screen (view_sendrecord); they have no admin screen of their own."""
+    from django.contrib import admin
+
+    from notices.models import RecallNotice
+
+    assert RecallNotice not in admin.site._registry
+    for role in (roles.DRAFTER, roles.APPROVER, roles.CLERK):
+        codenames = set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
+        assert "view_sendrecord" in codenames and "view_recallnotice" not in codenames, role

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 import openpyxl
 import pytest
 
+from recipients.tabular import ImportFileError, Limits, parse_table
+
 HEADER = ["name", "kind", "level", "area", "bhxh_code", "tax_code", "emails", "phone", "valid_from", "valid_to"]
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
@@ -114,3 +116,13 @@ def declare_size(workbook: bytes, name: str, size: int) -> bytes:
             return bytes(data)
         extra, comment = struct.unpack_from("<HH", data, central + 30)
         central = central + 46 + name_length + extra + comment
+
+
+SMALL = Limits(rows=50, columns=20, cell_chars=300, inflated_bytes=2 * 1024 * 1024)
+
+
+def refusal(data: bytes, name: str = "danh-ba.xlsx", limits: Limits | None = None) -> str:
+    """Return the message parse_table refuses the file with (the test fails if it reads the file)."""
+    with pytest.raises(ImportFileError) as refused:
+        parse_table(data, name, limits)
+    return str(refused.value)
