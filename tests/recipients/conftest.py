@@ -1,4 +1,4 @@
-"""Helpers that build directory spreadsheets the way Excel and other offices produce them."""
+"""Helpers that build directory spreadsheets the way Excel and other offices produce them, and run their import."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import openpyxl
 import pytest
 
+from recipients.importing import import_directory
 from recipients.tabular import ImportFileError, Limits, parse_table
 
 HEADER = ["name", "kind", "level", "area", "bhxh_code", "tax_code", "emails", "phone", "valid_from", "valid_to"]
@@ -126,3 +127,14 @@ def refusal(data: bytes, name: str = "danh-ba.xlsx", limits: Limits | None = Non
     with pytest.raises(ImportFileError) as refused:
         parse_table(data, name, limits)
     return str(refused.value)
+
+
+def run(data: bytes, name: str = "directory.csv", **options):
+    """Import the file into the directory and return the import's summary."""
+    return import_directory(data, name, **options)
+
+
+def only_error(summary) -> tuple[int, str, str]:
+    """Return the row, column and message of the summary's one error (the test fails if there are more)."""
+    (error,) = summary.errors
+    return error.row, error.column, error.message

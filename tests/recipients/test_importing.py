@@ -6,59 +6,11 @@ import unicodedata
 import pytest
 from django.db import connection
 
-from recipients.exporting import export_directory
-from recipients.importing import import_directory
 from recipients.models import Organization, OrganizationEmail, RecipientGroup
-from recipients.seed import seed_directory
 from recipients.tabular import ImportFileError
-from tests.recipients.conftest import HEADER, csv_bytes, employer, encode_cp1258, xlsx_bytes
+from tests.recipients.conftest import HEADER, csv_bytes, employer, encode_cp1258, only_error, run, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
-
-
-def run(data: bytes, name: str = "directory.csv", **options):
-    return import_directory(data, name, **options)
-
-
-def only_error(summary) -> tuple[int, str, str]:
-    (error,) = summary.errors
-    return error.row, error.column, error.message
-
-
-# --- Round trip and matching -----------------------------------------------------------------
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_an_export_of_the_seeded_directory_reimports_unchanged(fmt):
-    seed_directory()
-    before = sorted(Organization.objects.values_list("name", "kind", "level", "valid_from", "valid_to", "tags"))
-    summary = run(export_directory(fmt=fmt), f"export.{fmt}")
-
-    assert summary.line() == f"created=0 updated=0 unchanged={len(before)} errors=0"
-    assert sorted(Organization.objects.values_list("name", "kind", "level", "valid_from", "valid_to", "tags")) == before
-
-
-def test_an_export_imports_into_an_empty_directory_with_the_same_content():
-    seed_directory()
-    data = export_directory(fmt="xlsx")
-    emails = sorted(OrganizationEmail.objects.values_list("organization__name", "address", "primary"))
-    Organization.objects.all().delete()
-
-    summary = run(data, "export.xlsx")
-
-    assert summary.created == len(emails) and summary.errors == []
-    assert sorted(OrganizationEmail.objects.values_list("organization__name", "address", "primary")) == emails
-
-
-def test_the_export_escapes_cells_a_spreadsheet_would_run_as_formulas_and_the_import_restores_them():
-    org = Organization.objects.create(name="=HYPERLINK(\"http://evil.example\")", kind="other", level="city",
-                                      phone="+84 24 3800 0000", address="@home", short_name="-x")  # fmt: skip
-    OrganizationEmail.objects.create(organization=org, address="a@example.vn", primary=True)
-
-    text = export_directory(fmt="csv").decode("utf-8-sig")
-
-    assert "'=HYPERLINK" in text and "'+84 24" in text and "'@home" in text and ",'-x," in text
-    assert run(text.encode(), "export.csv").unchanged == 1
-    org.refresh_from_db()
-    assert (org.name, org.phone, org.address) == ('=HYPERLINK("http://evil.example")', "+84 24 3800 0000", "@home")
 
 
 def test_it_updates_an_organisation_matched_by_its_tax_code_and_replaces_its_addresses():
@@ -249,19 +201,6 @@ def test_a_written_import_is_audited_in_its_transaction_and_a_refused_one_is_not
     (event,) = AuditEvent.objects.filter(action="import_directory")
     assert event.actor == clerk
     assert event.details == {"file": "nhan-su.csv", "created": 2, "updated": 0, "unchanged": 0, "error_rows": 0}
-
-
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_a_value_that_starts_with_an_apostrophe_keeps_it_through_an_export_and_import(fmt):
-    org = Organization.objects.create(name="'Hợp tác xã' Đông Anh", short_name="''", kind="other", level="city",
-                                      address="'=không phải công thức")  # fmt: skip
-    OrganizationEmail.objects.create(organization=org, address="a@example.vn", primary=True)
-    data = export_directory(fmt=fmt)
-    Organization.objects.all().delete()
-
-    assert run(data, f"export.{fmt}").created == 1
-    org = Organization.objects.get()
-    assert (org.name, org.short_name, org.address) == ("'Hợp tác xã' Đông Anh", "''", "'=không phải công thức")
 
 
 @pytest.mark.parametrize("first", [employer(1, emails="khong-phai-email"), employer(1, kind="xyz"), employer(1)])
