@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
-from notices import issuing
+from notices import issuing, roles
 from notices.models import Dispatch
-from tests.conftest import approve
+from tests.conftest import approve, make_user
+from tests.notices import workflow_fixtures
+
+issued = workflow_fixtures.issued  # the workflow's fixtures, in this module only
 
 
 def test_an_issued_dispatch_shows_its_body_as_formatted_text_not_html_source(
@@ -26,3 +30,16 @@ def test_the_dispatch_page_names_its_approver_and_issuer_in_full(client, sent, a
     page = client.get(reverse("admin:notices_dispatch_change", args=[sent.pk])).content.decode()
     assert '<div class="readonly">Trần Văn Duyệt</div>' in page and '<div class="readonly">vanthu</div>' in page
     assert ">pheduyet<" not in page
+
+
+def test_the_dispatch_page_names_people_by_their_full_name(client, issued, clerk):
+    approver = make_user("pheduyet", roles.APPROVER)
+    approver.last_name, approver.first_name = "Trần Văn", "Duyệt"  # Django: first_name is the given name
+    approver.save()
+    clerk.last_name, clerk.first_name = "Lê Thị", "Văn"
+    clerk.save()
+    Dispatch.objects.filter(pk=issued.pk).update(approved_by=approver, approved_at=timezone.now())
+    client.force_login(clerk)
+    page = client.get(reverse("admin:notices_dispatch_change", args=[issued.pk])).content.decode()
+    assert "Trần Văn Duyệt" in page and "Lê Thị Văn" in page
+    assert ">pheduyet<" not in page and ">vanthu<" not in page
