@@ -17,7 +17,10 @@ from notices.models import Dispatch, DispatchStatus, DraftingUnit, Issuer, Signe
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel, RecipientGroup
 from tests.smtp_sink import SmtpSink
 
-pytest_plugins = ["tests.notices.delivery_fixtures"]  # issue_to, fresh_broker (the delivery tests)
+pytest_plugins = [
+    "tests.notices.delivery_fixtures",  # issue_to, fresh_broker, sent (the delivery tests)
+    "tests.notices.merge_fixtures",  # employers, personalised, uploaded (the merge data tests)
+]
 WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
 
 

@@ -8,11 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader
 
-from tests.notices import test_merge
+from notices.merge_data import attach
+from tests.notices.merge_fixtures import HEADER
 from tests.recipients.conftest import xlsx_bytes
-
-HEADER = test_merge.HEADER
-employers, personalised = test_merge.employers, test_merge.personalised  # the fixtures
 
 
 def test_the_drafter_uploads_sees_the_report_and_previews_a_copy_and_the_approver_previews_it(
@@ -43,7 +41,7 @@ def test_the_approver_sees_three_copies_at_random_and_the_counts_before_approvin
     client, personalised, employers, drafter, approver
 ):
     rows = [HEADER, *[[org.bhxh_code, org.name, 1000 * i, "01/2026"] for i, org in enumerate(employers, 1)]]
-    test_merge.attach(personalised, xlsx_bytes(rows), "no.xlsx", "bhxh_code", drafter)
+    attach(personalised, xlsx_bytes(rows), "no.xlsx", "bhxh_code", drafter)
     personalised.submit(drafter)
     client.force_login(approver)
     response = client.get(reverse("admin:notices_dispatch_workflow", args=[personalised.pk, "approve"]))

@@ -103,3 +103,16 @@ def test_an_appendix_gets_a_random_name_and_its_admin_link_goes_through_the_view
     response = client.get(reverse("files:appendix", args=[item.pk]))
     assert response.status_code == 200 and b"".join(response.streaming_content) == item.read()
     assert AuditEvent.objects.get(action="download").details["file"] == "appendix:1"
+
+
+def test_the_drafter_downloads_the_merge_file_and_the_download_is_audited(client, uploaded, drafter):
+    client.force_login(drafter)
+    response = client.get(reverse("files:merge_file", args=[uploaded.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content)[:2] == b"PK"
+    assert AuditEvent.objects.filter(action="download", details__file="merge_data").count() == 1
+
+
+def test_an_auditor_may_not_download_the_merge_file_and_the_refusal_is_audited(client, uploaded, auditor):
+    client.force_login(auditor)
+    assert client.get(reverse("files:merge_file", args=[uploaded.pk])).status_code == 403
+    assert AuditEvent.objects.filter(action="download:refused", details__file="merge_data").count() == 1
