@@ -10,12 +10,14 @@ import pdfplumber
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
 from weasyprint import HTML
 
 from notices import issuing
 from notices.models import Appendix, Dispatch, RegisterCounter
 from notices.signing import configured_signer, create_development_certificates
-from tests.conftest import approve
+from tests.conftest import approve, make_group
 
 PASSWORD = "test-signing-password"
 
@@ -75,3 +77,23 @@ def small_pdf() -> bytes:
 def appendix(draft, name: str, data: bytes, position: int = 1) -> Appendix:
     """Return an unsaved appendix of the draft holding the uploaded bytes under the given file name."""
     return Appendix(dispatch=draft, title="Danh sách", position=position, file=SimpleUploadedFile(name, data))
+
+
+@pytest.fixture(scope="session")
+def second_root(tmp_path_factory):
+    """A second development root and an agency certificate under it: same names as ours, not trusted."""
+    return create_development_certificates(tmp_path_factory.mktemp("forger"), PASSWORD)
+
+
+@pytest.fixture
+def genuine(draft, clerk, monkeypatch, signing_certificate):
+    """The draft issued as 05/BHXH-QLT on 5 March 2026 to two organisations, signed by the development certificate."""
+    draft.groups.add(make_group(2))
+    return issue_as_number(draft, clerk, 5, monkeypatch)
+
+
+def forge(data: bytes, p12: Path) -> bytes:
+    """Sign the PDF with another certificate (as a forger would, with the agency's name in it)."""
+    signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=PASSWORD.encode())
+    metadata = signers.PdfSignatureMetadata(field_name="GiaMao", md_algorithm="sha256")
+    return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), metadata, signer=signer).getvalue()

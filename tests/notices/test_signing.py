@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import shutil
 import subprocess
@@ -10,12 +11,13 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
+from weasyprint import HTML
 
 from notices import issuing, signing
 from notices.models import RegisterCounter
 from notices.models.dispatch import DispatchError
 from tests.conftest import approve
-from tests.notices.conftest import issue_as_number, stored_pdf
+from tests.notices.conftest import forge, issue_as_number, stored_pdf
 
 
 @pytest.fixture
@@ -88,3 +90,25 @@ def test_a_wrong_certificate_password_stops_issuing_and_loses_no_number(draft, c
     draft.refresh_from_db()
     assert draft.status == "approved" and draft.number is None and not draft.pdf
     assert not RegisterCounter.objects.filter(last_number__gt=0).exists()
+
+
+def test_a_signature_from_an_untrusted_root_is_refused(genuine, second_root):
+    forged = forge(HTML(string="<p>Công văn giả</p>").write_pdf(), second_root[0])
+    verdict = signing.check_signature(forged)
+    assert verdict.signed and verdict.intact and verdict.covers_whole_file
+    assert not verdict.trusted and not verdict.ok
+    assert "Bảo hiểm xã hội thành phố Hà Nội" in verdict.signer
+
+
+def test_a_signature_that_chains_to_the_trusted_root_is_genuine_and_says_who_and_when(genuine):
+    verdict = signing.check_signature(stored_pdf(genuine))
+    assert verdict.ok and verdict.trusted
+    assert verdict.signer.startswith(
+        "Bảo hiểm xã hội thành phố Hà Nội (THỬ NGHIỆM)"
+    )  # the development certificate says so
+    assert abs(verdict.signed_at - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(hours=1)  # real clock
+
+
+def test_nothing_is_trusted_when_no_root_and_no_certificate_is_configured(genuine, settings):
+    settings.SIGNING_TRUSTED_ROOTS = settings.SIGNING_PKCS12_PATH = ""
+    assert not signing.check_signature(stored_pdf(genuine)).trusted
