@@ -1,4 +1,4 @@
-"""Fixtures of the document tests: a development signing certificate made once per run, issuing helpers, a small PDF."""
+"""Fixtures of the document and audit tests: a development signing certificate, issuing helpers, a small PDF, a chain."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from pathlib import Path
 import pdfplumber
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from weasyprint import HTML
 
-from notices import issuing
+from notices import audit, issuing
 from notices.models import Appendix, Dispatch, RegisterCounter
 from notices.signing import configured_signer, create_development_certificates
 from tests.conftest import approve, make_group
@@ -97,3 +98,22 @@ def forge(data: bytes, p12: Path) -> bytes:
     signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=PASSWORD.encode())
     metadata = signers.PdfSignatureMetadata(field_name="GiaMao", md_algorithm="sha256")
     return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), metadata, signer=signer).getvalue()
+
+
+@pytest.fixture
+def chain(clerk, draft):
+    """Five events about the draft, recorded by the clerk."""
+    return [audit.record(clerk, f"action-{i}", draft, {"n": i, "text": "Tiếng Việt"}) for i in range(5)]
+
+
+@pytest.fixture
+def trigger_off():
+    """Let the test tamper with the table in SQL, as an attacker with database access would."""
+    if connection.vendor != "postgresql":  # SQLite has no trigger to switch off
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE notices_auditevent DISABLE TRIGGER notices_auditevent_append_only")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE notices_auditevent ENABLE TRIGGER notices_auditevent_append_only")
