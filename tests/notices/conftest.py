@@ -1,4 +1,4 @@
-"""Fixtures of the document and audit tests: a development signing certificate, issuing helpers, a small PDF, a chain."""
+"""Fixtures of the document and audit tests: a signing certificate, issuing helpers, a small PDF, an audit chain."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Personalised dispatches: one register number, one signed copy per organisation, each mailed only to its own."""
+"""Personalised dispatches (notices/copies.py): one number, one signed copy per organisation, mailed only to its own."""
 
 from __future__ import annotations
 
@@ -158,18 +158,3 @@ def test_a_copy_is_downloaded_by_an_auditor_audited_and_refused_to_anonymous_and
     event = AuditEvent.objects.get(action="download")
     assert event.actor_name == "kiemtoan2" and event.details["file"] == f"copy:{copy.organization_id}"
     assert AuditEvent.objects.filter(action="download:refused", actor_name="khach").exists()
-
-
-@pytest.mark.django_db
-def test_a_copy_stored_twice_for_one_organisation_keeps_the_first_and_removes_the_second_file(draft, settings):
-    dispatch = personalised(draft, 1)
-    Dispatch.objects.filter(pk=dispatch.pk).update(year=2026)
-    dispatch.refresh_from_db()
-    organization = dispatch.target_organizations().get()
-    first = DispatchCopy.objects.store(dispatch, organization, "a", b"%PDF-first", "code-1", "AAAA-BBBB-CD")
-    second = DispatchCopy.objects.store(dispatch, organization, "a", b"%PDF-second", "code-2", "AAAA-BBBB-CE")
-
-    assert first is not None and second is None
-    assert list(DispatchCopy.objects.values_list("verification_code", flat=True)) == ["code-1"]
-    stored = list((settings.MEDIA_ROOT / "copies" / "2026").iterdir())
-    assert [path.read_bytes() for path in stored] == [b"%PDF-first"]

@@ -1,4 +1,4 @@
-"""Merge data files (notices/merge_data.py): headers become field names, CSV and XLSX are read, the code column is required."""
+"""Merge data files (notices/merge_data.py): headers become field names, CSV and XLSX read, the code column required."""
 
 from __future__ import annotations
 

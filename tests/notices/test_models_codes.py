@@ -1,4 +1,4 @@
-"""Verification codes of issued dispatches (notices/models/codes.py): unguessable, typable, printed on the first page."""
+"""Verification codes (notices/models/codes.py): unguessable, typable, printed on the first page."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The delivery state machine (notices/models/delivery.py): conditional transitions, claims and the recording of sent rows."""
+"""The delivery state machine (notices/models/delivery.py): conditional transitions, claims, recording sent rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The merge data of a personalised dispatch (notices/models/merge.py): the raw file is kept only for its retention period."""
+"""The merge data of a personalised dispatch (notices/models/merge.py): the raw file kept only for its retention."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The check of a personalised dispatch's merge data (notices/models/merge_report.py): each rule with its row, and the workflow's refusal."""
+"""The merge data report (notices/models/merge_report.py): each rule with its row, and the workflow's refusal."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The operator's sending controls on a dispatch (notices/models/sending_controls.py): queue, pause, resume, cancel, resend, test copy."""
+"""The operator's sending controls (notices/models/sending_controls.py): queue, pause, resume, cancel, resend."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The dispatch workflow (notices/models/workflow.py): the permission matrix, the guards, and what is frozen once issued."""
+"""The dispatch workflow (notices/models/workflow.py): the permission matrix, its guards, what is frozen once issued."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sweeper (notices/sweeper.py): what Redis lost or a dead worker left is sent again; what is far too old times out."""
+"""The sweeper (notices/sweeper.py): what Redis lost or a dead worker left is sent again; the far too old times out."""
 
 from __future__ import annotations
 
