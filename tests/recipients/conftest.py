@@ -138,3 +138,13 @@ def only_error(summary) -> tuple[int, str, str]:
     """Return the row, column and message of the summary's one error (the test fails if there are more)."""
     (error,) = summary.errors
     return error.row, error.column, error.message
+
+
+IMPORT_URL = "admin:recipients_organization_import"
+
+
+@pytest.fixture
+def clerk_client(client, clerk):
+    """The test client, logged in as the records clerk."""
+    client.force_login(clerk)
+    return client
