@@ -12,7 +12,6 @@ from notices import rendering
 from notices.models import Dispatch
 from notices.rendering import ResourceRefused, StaticOnlyFetcher
 from notices.sample import sample_body
-from recipients.models import Organization, RecipientGroup
 from tests.conftest import make_group
 from tests.notices.conftest import issue_as_number, open_pdf, stored_pdf
 
@@ -345,29 +344,3 @@ def test_lists_use_the_vietnamese_marks(draft, clerk, monkeypatch):
     ):  # fmt: skip
         assert expected in lines
     assert "•" not in text and "◦" not in text and "1." not in text
-
-
-@pytest.mark.django_db
-def test_a_group_without_a_label_is_printed_as_its_members_or_their_kind_never_its_internal_name(draft):
-    draft.addressees = "Công an thành phố Hà Nội"
-    draft.save()
-    few = make_group(2, name="nhom-bhxh-thu-nghiem", label="")
-    draft.groups.add(few)
-    assert draft.distribution_lines() == [
-        "Như trên", "Bảo hiểm xã hội cơ sở số 000", "Bảo hiểm xã hội cơ sở số 001", "Lưu: VT, QLT",
-    ]  # fmt: skip
-    draft.groups.set([make_group(8, name="nhom-bhxh-2025", label="")])
-    assert draft.distribution_lines() == ["Như trên", "BHXH cơ sở", "Lưu: VT, QLT"]
-    draft.addressees = ""
-    assert draft.addressee_lines() == ["BHXH cơ sở"], "“Kính gửi” never prints the internal name either"
-
-
-@pytest.mark.django_db
-def test_noi_nhan_does_not_repeat_an_addressee(draft):
-    police = Organization.objects.create(name="Công an thành phố Hà Nội", kind="police", level="city")
-    group = RecipientGroup.objects.create(name="cong-an-tp", label="")
-    group.members.add(police)
-    draft.groups.add(group)
-    draft.addressees = "Công an thành phố Hà Nội\nSở Nội vụ thành phố Hà Nội"
-    draft.extra_distribution = "Sở Nội vụ thành phố Hà Nội;\nGiám đốc (để b/c)\nGiám đốc (để b/c)"
-    assert draft.distribution_lines() == ["Như trên", "Giám đốc (để b/c)", "Lưu: VT, QLT"]
