@@ -1,4 +1,4 @@
-"""`create_dev_certificate` and `render_dispatch`: the sample is signed, 3+ pages, and reads back right."""
+"""The render_dispatch command: the built-in sample (notices/sample.py) signed, 3+ pages, read back; a dispatch's PDF."""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ from django.core.management import CommandError, call_command
 
 from notices import signing
 from tests.notices.conftest import issue_as_number, open_pdf
-
-
-def test_create_dev_certificate_writes_a_usable_pkcs12(tmp_path, settings):
-    call_command("create_dev_certificate", "--directory", str(tmp_path), "--password", "pw", stdout=io.StringIO())
-    settings.SIGNING_PKCS12_PATH, settings.SIGNING_PKCS12_PASSWORD = str(tmp_path / "signing.p12"), "pw"
-    assert (tmp_path / "dev-root.pem").read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
-    assert "Bảo hiểm xã hội thành phố Hà Nội" in signing.configured_signer().signing_cert.subject.human_friendly
 
 
 def test_the_sample_renders_signed_with_three_pages_and_its_parts(tmp_path, signing_certificate):
