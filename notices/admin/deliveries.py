@@ -128,10 +128,13 @@ class SendRecordAdmin(ReadOnlyAdmin):
         if number:
             ids = Dispatch.objects.filter(number=int(number.group(1))).values_list("pk", flat=True)
             return queryset.filter(dispatch_id__in=list(ids)), False
-        # The dispatches' subjects are searched first (a small table), then the names as the deliveries keep them
-        # (as they were at issue), both stored folded: indexes answer it all, even at a million deliveries.
+        # The small tables first (subjects, today's names), then the names as the deliveries keep them (as at
+        # issue, before any renaming), all stored folded: indexes answer it all, even at a million deliveries.
         dispatches = Dispatch.objects.filter(folded_filter(["search_subject"], term)).order_by()
-        matched = Q(dispatch_id__in=list(dispatches.values_list("pk", flat=True)[:1000]))
+        organisations = Organization.objects.filter(folded_filter(["search_name"], term)).order_by()
+        matched = Q(dispatch_id__in=list(dispatches.values_list("pk", flat=True)[:1000])) | Q(
+            organization_id__in=list(organisations.values_list("pk", flat=True)[:1000])
+        )
         return queryset.filter(matched | folded_filter(["search_name"], term)), False
 
     @admin.display(description=_("dispatch"), ordering="dispatch")

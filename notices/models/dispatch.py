@@ -22,8 +22,8 @@ from notices.models import codes
 from notices.models.choices import Secrecy, Urgency
 from notices.models.merge_report import merge_report
 from notices.models.numbering import RegisterCounter, Series
-from notices.models.search import folded_field, keep_folded
 from notices.models.printed import distinct_from, format_place_date, printed_group_lines
+from notices.models.search import folded_field, keep_folded
 from notices.models.sending_controls import SendingControls
 from notices.models.workflow import WORKFLOW_PERMISSIONS, DispatchStatus, DispatchWorkflow, WorkflowError
 from notices.sanitizing import sanitize_body

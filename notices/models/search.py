@@ -11,29 +11,29 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import CharField, F, Func, Q, QuerySet
-from django.utils.functional import Promise
 
 from recipients.folding import fold
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SQLITE_FUNCTION = "congvan_fold"
 
 
-def folded_field(verbose_name: str | Promise, max_length: int) -> models.CharField:
+def folded_field(verbose_name: StrOrPromise, max_length: int) -> models.CharField:
     """Return the column holding another text folded (lower-cased, accents and đ removed), for search."""
-    return models.CharField(
-        verbose_name, max_length=max_length, blank=True, default="", db_default="", editable=False
-    )
+    return models.CharField(verbose_name, max_length=max_length, blank=True, default="", db_default="", editable=False)
 
 
 def keep_folded(instance: models.Model, source: str, target: str, save_kwargs: dict[str, Any]) -> None:
     """Set `target` to the folded `source` before a save (also when the save names `source` in update_fields)."""
-    max_length = instance._meta.get_field(target).max_length
-    setattr(instance, target, fold(getattr(instance, source) or "")[:max_length])
+    field = instance._meta.get_field(target)
+    assert isinstance(field, models.CharField)
+    setattr(instance, target, fold(getattr(instance, source) or "")[: field.max_length])
     fields = save_kwargs.get("update_fields")
     if fields is not None and source in fields:
         save_kwargs["update_fields"] = {*fields, target}
