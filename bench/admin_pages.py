@@ -101,6 +101,7 @@ def seed(size: argparse.Namespace) -> None:
     signer = Signer.objects.create(issuer=issuer, full_name="Nguyễn Văn Minh", authority="KT. GIÁM ĐỐC",
                                    position="PHÓ GIÁM ĐỐC")  # fmt: skip
     kinds = OrganizationKind.values
+    # bulk_create skips save(), which keeps the folded search columns: the seed gives them, as the bulk writers do.
     organisations = Organization.objects.bulk_create(
         (Organization(name=f"Đơn vị nhận số {i}", search_name=search_form(f"Đơn vị nhận số {i}"),
                       kind=kinds[i % len(kinds)], level="commune")
@@ -218,7 +219,7 @@ def sql(statement: str, params: list | None = None):
 
 def pages(per_page: int = 50) -> dict[str, str]:
     """Return the pages to time: every auditor list, filter and search (first, middle, last and beyond the last
-    page of the million deliveries), and the per-object views."""
+    page of the million deliveries), the per-object views, and the organisation list, search and autocomplete."""
     from notices.models import Delivery, Dispatch, DraftingUnit
     from recipients.models import Organization
 
