@@ -64,9 +64,9 @@ def plan_pages(dispatch: Dispatch) -> tuple[list[tuple[str, str | None]], int]:
 # Keep the column lists in step with the models. The first row of each address wins (the primary address of
 # the organisation that comes first in `recipient_addresses`).
 DELIVERIES_SQL = """
-INSERT INTO {delivery} (dispatch_id, kind, organization_id, organization_name, address, status, attempts,
-                        last_error, provider_message_id, created_at, updated_at)
-SELECT %s, %s, f.organization_id, f.organization__name, f.address,
+INSERT INTO {delivery} (dispatch_id, kind, organization_id, organization_name, search_name, address, status,
+                        attempts, last_error, provider_message_id, created_at, updated_at)
+SELECT %s, %s, f.organization_id, f.organization__name, f.organization__search_name, f.address,
        CASE WHEN EXISTS (SELECT 1 FROM {suppression} s WHERE s.lifted_at IS NULL AND lower(s.address) = f.address)
             THEN %s ELSE %s END, 0, '', '', %s, %s
 FROM (SELECT p.*, row_number() OVER (PARTITION BY p.address ORDER BY p.address) AS rn FROM ({page}) p) f

@@ -23,8 +23,9 @@ def queue_notices(dispatch: Dispatch) -> int:
     now = timezone.now()
     notices = Delivery.every_kind.bulk_create(
         Delivery(dispatch=dispatch, kind=DeliveryKind.RECALL, organization_id=d.organization_id,
-                 organization_name=d.organization_name, address=d.address, created_at=now, updated_at=now)
-        for d in sent.only("organization_id", "organization_name", "address")
+                 organization_name=d.organization_name, search_name=d.search_name, address=d.address, created_at=now,
+                 updated_at=now)
+        for d in sent.only("organization_id", "organization_name", "search_name", "address")
     )  # fmt: skip
     DeliveryEvent.objects.bulk_create(DeliveryEvent(delivery_id=n.pk, type=S.QUEUED, at=now) for n in notices)
     ids = sorted(n.pk for n in notices)

@@ -129,8 +129,8 @@ def make_group(size: int, name: str = "BHXH cơ sở", label: str = "BHXH các q
     """Create a group of `size` district offices, each with one primary address."""
     group = RecipientGroup.objects.create(name=name, label=label)
     orgs = Organization.objects.bulk_create(
-        Organization(name=f"Bảo hiểm xã hội cơ sở số {i:03d}", kind=OrganizationKind.SOCIAL_SECURITY_OFFICE,
-                     level=OrganizationLevel.DISTRICT)
+        Organization(name=f"Bảo hiểm xã hội cơ sở số {i:03d}", search_name=f"bao hiem xa hoi co so so {i:03d}",
+                     kind=OrganizationKind.SOCIAL_SECURITY_OFFICE, level=OrganizationLevel.DISTRICT)
         for i in range(size)
     )  # fmt: skip
     OrganizationEmail.objects.bulk_create(

@@ -68,7 +68,7 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
     ]  # fmt: skip
     list_filter = [("issued_at", admin.DateFieldListFilter), "status", "urgency", "drafting_unit", "series"]
     search_fields = ["subject"]
-    folded_search_fields = ["subject"]
+    folded_search_fields = ["search_subject"]
     list_select_related = ["issuer", "drafting_unit", "signer"]
     ordering = ["-issued_at", "-id"]
     readonly_fields = ["audit_trail"]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from notices.admin import labels
 from notices.admin.records import ReadOnlyAdmin, short_time
 from notices.models import Delivery, Dispatch, DraftingUnit, SendRecord, Urgency
-from notices.models.search import folded_contains
+from notices.models.search import folded_filter
 from recipients.models import Organization
 
 
@@ -128,13 +128,14 @@ class SendRecordAdmin(ReadOnlyAdmin):
         if number:
             ids = Dispatch.objects.filter(number=int(number.group(1))).values_list("pk", flat=True)
             return queryset.filter(dispatch_id__in=list(ids)), False
-        # Both small tables are searched first, so the million deliveries are only read through their indexes.
-        dispatches = folded_contains(Dispatch.objects.all(), ["subject"], term).order_by().values_list("pk", flat=True)
-        organisations = folded_contains(Organization.objects.all(), ["name", "short_name"], term)
-        matched = Q(dispatch_id__in=list(dispatches[:1000])) | Q(
-            organization_id__in=list(organisations.order_by().values_list("pk", flat=True)[:1000])
+        # The small tables first (subjects, today's names), then the names as the deliveries keep them (as at
+        # issue, before any renaming), all stored folded: indexes answer it all, even at a million deliveries.
+        dispatches = Dispatch.objects.filter(folded_filter(["search_subject"], term)).order_by()
+        organisations = Organization.objects.filter(folded_filter(["search_name"], term)).order_by()
+        matched = Q(dispatch_id__in=list(dispatches.values_list("pk", flat=True)[:1000])) | Q(
+            organization_id__in=list(organisations.values_list("pk", flat=True)[:1000])
         )
-        return queryset.filter(matched), False
+        return queryset.filter(matched | folded_filter(["search_name"], term)), False
 
     @admin.display(description=_("dispatch"), ordering="dispatch")
     def dispatch_col(self, delivery: Delivery) -> str:

@@ -26,7 +26,7 @@ class DispatchAdmin(
     list_display = ["__str__", "status", "urgency", "drafting_unit", "issued_at", "created_at"]
     list_filter = ["status", "urgency", "secrecy", "drafting_unit"]
     search_fields = ["subject"]
-    folded_search_fields = ["subject"]  # "ba dinh" finds "Ba Đình"
+    folded_search_fields = ["search_subject"]  # "ba dinh" finds "Ba Đình"
     autocomplete_fields = ["groups", "organizations"]
     actions = ["issue_and_send", "register_secret"]
     readonly_fields = [

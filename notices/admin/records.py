@@ -10,7 +10,7 @@ from django.utils.timezone import localtime
 from notices import audit, exports
 from notices.admin.paging import ExactChangeList, KeysFirstPaginator
 from notices.admin.readonly import ReadOnlyMixin
-from notices.models.search import folded_contains
+from notices.models.search import folded_filter
 from notices.models.workflow import has_role_permission
 
 
@@ -60,11 +60,11 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 class FoldedSearchMixin:
-    """Search `folded_search_fields` ignoring accents and case: "ba dinh" finds "Ba Đình"."""
+    """Search the stored folded `folded_search_fields` with the folded term: "ba dinh" finds "Ba Đình"."""
 
     folded_search_fields: list[str] = []
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        return folded_contains(queryset, self.folded_search_fields, search_term), False
+        return queryset.filter(folded_filter(self.folded_search_fields, search_term)), False

@@ -23,6 +23,7 @@ from notices.models.choices import Secrecy, Urgency
 from notices.models.merge_report import merge_report
 from notices.models.numbering import RegisterCounter, Series
 from notices.models.printed import distinct_from, format_place_date, printed_group_lines
+from notices.models.search import folded_field, keep_folded
 from notices.models.sending_controls import SendingControls
 from notices.models.workflow import WORKFLOW_PERMISSIONS, DispatchStatus, DispatchWorkflow, WorkflowError
 from notices.sanitizing import sanitize_body
@@ -65,6 +66,8 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
     drafting_unit = models.ForeignKey("notices.DraftingUnit", models.PROTECT, verbose_name=_("drafting unit"))
     signer = models.ForeignKey("notices.Signer", models.PROTECT, verbose_name=_("signer"))
     subject = models.CharField(_("subject (V/v)"), max_length=500, help_text=_("Without the leading “V/v”."))
+    # The subject folded for accent-insensitive search ("ba dinh" finds "Ba Đình"), kept by save().
+    search_subject = folded_field(_("subject for search"), 500)
     addressees = models.TextField(
         _("addressees (Kính gửi)"),
         blank=True,
@@ -137,6 +140,7 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
     def save(self, *args, **kwargs) -> None:
         Dispatch.clean(self)
         self.body = sanitize_body(self.body)  # document concern: only the allow-listed rich text is ever stored
+        keep_folded(self, "subject", "search_subject", kwargs)
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -229,10 +233,10 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
         }
 
     def recipient_addresses(self):
-        """Return (organisation id, organisation name, address) rows, one per distinct address."""
+        """Return (organisation id, organisation name, address, folded name) rows, one per distinct address."""
         emails = OrganizationEmail.objects.filter(organization__in=self.target_organizations())
         return emails.order_by("address", "-primary", "organization_id").values_list(
-            "organization_id", "organization__name", "address"
+            "organization_id", "organization__name", "address", "organization__search_name"
         )
 
     def recipient_refusal(self, at_issue: bool):

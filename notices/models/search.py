@@ -1,19 +1,51 @@
-"""Accent-insensitive search in the database: `Folded("name")` is the column as `recipients.folding.fold` reads it.
+"""Accent-insensitive search in the database: "ba dinh" finds "Ba Đình".
 
-PostgreSQL computes it with `translate()` and `lower()` (immutable, so a trigram index can hold it); SQLite calls
-`fold` itself, registered on the connection. "ba dinh" then finds "Ba Đình" in either.
+The texts searched on big or busy lists are stored folded (`folded_field`, kept by the model's save() and by the
+bulk writers) and searched with `folded_filter`: a LIKE on a plain column, held by a trigram index on PostgreSQL.
+`Folded("name")` is the column as `recipients.folding.fold` reads it, computed by the query (PostgreSQL: with
+`translate()` and `lower()`, behind an expression index; SQLite: `fold` itself, registered on the connection),
+for the texts that are not stored folded (the append-only audit trail's object names).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
+from django.db import models
 from django.db.models import CharField, F, Func, Q, QuerySet
 
 from recipients.folding import fold
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 SQLITE_FUNCTION = "congvan_fold"
+
+
+def folded_field(verbose_name: StrOrPromise, max_length: int) -> models.CharField:
+    """Return the column holding another text folded (lower-cased, accents and đ removed), for search."""
+    return models.CharField(verbose_name, max_length=max_length, blank=True, default="", db_default="", editable=False)
+
+
+def keep_folded(instance: models.Model, source: str, target: str, save_kwargs: dict[str, Any]) -> None:
+    """Set `target` to the folded `source` before a save (also when the save names `source` in update_fields)."""
+    field = instance._meta.get_field(target)
+    assert isinstance(field, models.CharField)
+    setattr(instance, target, fold(getattr(instance, source) or "")[: field.max_length])
+    fields = save_kwargs.get("update_fields")
+    if fields is not None and source in fields:
+        save_kwargs["update_fields"] = {*fields, target}
+
+
+def folded_filter(fields: list[str], term: str) -> Q:
+    """Return the condition "any of the stored folded `fields` contains the folded `term`"."""
+    needle = fold(term.strip())
+    matched = Q()
+    for field in fields:
+        matched |= Q(**{f"{field}__contains": needle})
+    return matched
 
 
 @cache

@@ -14,6 +14,7 @@ from config.celery import app as celery_app
 from notices import fanout
 from notices.models import Delivery, DeliveryEvent, DeliveryStatus, Dispatch, DispatchStatus
 from notices.ratelimit import TokenBucket
+from recipients.folding import fold
 from tests.conftest import make_group
 
 PDF = b"%PDF-1.4\n% a stand-in for the rendered dispatch\n%%EOF\n"
@@ -91,7 +92,7 @@ def sent(draft):
     draft.groups.add(group)
     Dispatch.objects.filter(pk=draft.pk).update(
         status=DispatchStatus.SENT, number=5, year=2026, series="regular", issued_at=timezone.now(),
-        subject="=HYPERLINK(\"http://evil\")", pdf_sha256="ab" * 32,
+        subject="=HYPERLINK(\"http://evil\")", search_subject=fold("=HYPERLINK(\"http://evil\")"), pdf_sha256="ab" * 32,
     )  # fmt: skip
     draft.refresh_from_db()
     now = timezone.now()

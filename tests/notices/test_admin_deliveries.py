@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from notices.models import Delivery, DeliveryEvent
+from recipients.models import Organization
 from tests.notices.delivery_fixtures import read_csv
 
 
@@ -98,3 +102,36 @@ def test_the_timeline_shows_each_event_once_with_its_label(client, sent, auditor
     assert timeline.count("<td>Queued</td>") == 1 and timeline.count("<td>Sent</td>") == 1
     assert "<td>Sending</td>" in timeline and "<td>Provider reported: Bounced</td>" in timeline
     assert ">provider:bounced<" not in timeline and ">sending<" not in timeline
+
+
+def test_the_send_history_finds_a_delivery_by_the_name_at_issue_and_by_todays_name_without_accents(
+    client, sent, auditor
+):
+    org = Organization.objects.create(name="UBND quận Ba Đình", kind="committee", level="district")
+    Delivery.objects.create(dispatch=sent, organization=org, organization_name=org.name, address="ub@badinh.vn")
+    org.name = "UBND phường Giảng Võ"  # the 2025 reform renamed it after the dispatch went out
+    org.save()
+    client.force_login(auditor)
+    url = reverse("admin:notices_sendrecord_changelist")
+    for term in ["quan ba dinh", "UBND QUAN BA ĐINH", "giang vo"]:
+        page = client.get(url, {"q": term}).content.decode()
+        assert "ub@badinh.vn" in page and "office000@" not in page, term
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's choice of index is PostgreSQL's")
+def test_the_combined_filter_is_counted_from_one_index_of_dispatch_status_and_organisation(client, sent, auditor):
+    client.force_login(auditor)
+    params = {"status__exact": "delivered", "kind": "bhxh", "urgency": "normal"}
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("admin:notices_sendrecord_changelist"), params).status_code == 200
+    count = next(
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "notices_delivery"')
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + count)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using delivery_dispatch_status_org" in plan, plan

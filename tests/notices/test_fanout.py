@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from notices import fanout, sendloop, tasks
 from notices.models import Delivery, Dispatch, DispatchStatus
 from notices.transports import TransportError
+from recipients.importing import import_directory
 from recipients.models import Organization, OrganizationEmail, Suppression
 from tests.conftest import make_group
 from tests.notices.delivery_fixtures import PDF, S, event_types, ids_of
+from tests.recipients.conftest import csv_bytes, employer
 
 
 @pytest.mark.django_db
@@ -100,3 +103,21 @@ def test_fan_out_pages_cover_every_address_once_in_any_order(draft, clerk, setti
 
     assert Delivery.objects.filter(dispatch=draft).count() == 10
     assert Dispatch.objects.get(pk=draft.pk).fanned_out_at is not None
+
+
+@pytest.mark.django_db
+def test_the_fan_out_copies_each_imported_organisations_folded_name_for_the_search(client, draft, auditor):
+    rows = [employer(1, name="Công an phường Ba Đình", kind="police"), employer(2, name="UBND phường Hoàn Kiếm")]
+    assert import_directory(csv_bytes(rows), "danh-ba.csv").created == 2  # written by COPY on PostgreSQL
+    draft.organizations.set(Organization.objects.filter(tax_code__in=[r["tax_code"] for r in rows]))
+    Dispatch.objects.filter(pk=draft.pk).update(status=DispatchStatus.ISSUED, number=3)
+    draft.refresh_from_db()
+    assert fanout.create_deliveries(draft) == 2
+    assert sorted(Delivery.objects.values_list("search_name", flat=True)) == [
+        "cong an phuong ba dinh", "ubnd phuong hoan kiem"]  # fmt: skip
+    Organization.objects.filter(name="Công an phường Ba Đình").update(
+        name="Công an phường Giảng Võ", search_name="cong an phuong giang vo"
+    )
+    client.force_login(auditor)
+    page = client.get(reverse("admin:notices_sendrecord_changelist"), {"q": "phuong ba dinh"}).content.decode()
+    assert rows[0]["emails"] in page and rows[1]["emails"] not in page

@@ -8,9 +8,10 @@ from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.db.models import Value
 from django.db.models.sql import Query
 
-from notices.models import AuditEvent, Dispatch
-from notices.models.search import Folded, folded_contains, postgresql_expression
+from notices.models import AuditEvent, Delivery, Dispatch
+from notices.models.search import Folded, folded_contains, folded_filter, postgresql_expression
 from recipients.folding import fold
+from recipients.models import Organization
 
 pytestmark = pytest.mark.django_db
 VIETNAMESE = "aàảãáạăằẳẵắặâầẩẫấậbcdđeèẻẽéẹêềểễếệghiìỉĩíịklmnoòỏõóọôồổỗốộơờởỡớợpqrstuùủũúụưừửữứựvxyỳỷỹýỵ"
@@ -46,14 +47,37 @@ def test_it_finds_ba_dinh_typed_without_accents(draft):
     assert not folded_contains(Dispatch.objects.all(), ["subject"], "ba dinh 2").exists()
 
 
+def plan_of(queryset) -> str:
+    """Return the PostgreSQL plan of `queryset` with only the bitmap scans a trigram index gives left to choose."""
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
 def test_the_folded_searches_can_use_their_trigram_indexes(draft):
-    for queryset, field in [(Dispatch.objects.all(), "subject"), (AuditEvent.objects.all(), "object_repr")]:
-        sql, params = folded_contains(queryset.order_by(), [field], "ba dinh").query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_indexscan = off")  # leaves the bitmap scans a trigram index gives
-            cursor.execute("EXPLAIN " + sql, params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        assert "_folded_trgm" in plan, plan
+    stored = [
+        (Dispatch.objects.all(), "search_subject", "dispatch_search_subject_trgm"),
+        (Delivery.every_kind.all(), "search_name", "delivery_search_name_trgm"),
+        (Organization.objects.all(), "search_name", "org_search_name_trgm"),
+    ]
+    for queryset, field, index in stored:
+        plan = plan_of(queryset.filter(folded_filter([field], "ba dinh")))
+        assert index in plan, plan
+    plan = plan_of(folded_contains(AuditEvent.objects.all(), ["object_repr"], "ba dinh"))
+    assert "auditevent_object_folded_trgm" in plan, plan
     assert postgresql_expression("x").startswith("lower(translate(x, '")
+
+
+def test_saving_keeps_the_folded_subject_and_name(draft):
+    assert Dispatch.objects.get(pk=draft.pk).search_subject == "phoi hop don doc dong bhxh, bhyt nam 2026"
+    draft.subject = "Đôn đốc thu nợ quận Đống Đa"
+    draft.save(update_fields=["subject"])
+    assert Dispatch.objects.get(pk=draft.pk).search_subject == "don doc thu no quan dong da"
+    delivery = Delivery.objects.create(dispatch=draft, organization_name="UBND phường Ô Chợ Dừa", address="a@b.vn")
+    assert Delivery.objects.get(pk=delivery.pk).search_name == "ubnd phuong o cho dua"
+    found = Dispatch.objects.filter(folded_filter(["search_subject"], "QUAN DONG DA"))
+    assert list(found) == [draft]

@@ -44,6 +44,16 @@ def test_a_recall_emails_each_recipient_already_sent_it_and_stops_the_rest(sendi
 
 
 @pytest.mark.django_db
+def test_a_recall_notice_keeps_the_folded_name_of_the_delivery_it_follows(
+    sending, clerk, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks():
+        issuing.recall(sending, clerk, "Sai số liệu.")
+    names = set(RecallNotice.objects.values_list("organization_name", "search_name"))
+    assert names == {("Bảo hiểm xã hội cơ sở số 000", "bao hiem xa hoi co so so 000"),
+                     ("Bảo hiểm xã hội cơ sở số 001", "bao hiem xa hoi co so so 001")}  # fmt: skip
+
+
 def test_a_recall_needs_a_reason_and_happens_once(sending, clerk, django_capture_on_commit_callbacks):
     with pytest.raises(WorkflowError, match="reason"):
         issuing.recall(sending, clerk, "")
