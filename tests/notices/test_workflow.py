@@ -204,6 +204,29 @@ def test_an_issued_dispatch_refuses_content_changes_and_audits_them(issued, cler
     assert AuditEvent.objects.for_object(issued).filter(action="refused:edit", actor=clerk).exists()
 
 
+@pytest.mark.parametrize("personalised", [True, False])
+def test_an_issued_dispatch_refuses_to_become_or_stop_being_personalised(issued, clerk, personalised):
+    Dispatch.objects.filter(pk=issued.pk).update(personalised=not personalised)
+    issued.refresh_from_db()
+    issued.personalised = personalised
+    issued._actor = clerk
+    with pytest.raises(WorkflowError, match="personalised"):
+        issued.save()
+    issued.refresh_from_db()
+    assert issued.personalised is not personalised
+    assert AuditEvent.objects.for_object(issued).filter(action="refused:edit", actor=clerk).exists()
+
+
+def test_an_approved_personalised_dispatch_cannot_be_made_plain_through_the_admin(client, approved, issuer):
+    Dispatch.objects.filter(pk=approved.pk).update(personalised=True)
+    admin_user = make_user("quantri", roles.ADMINISTRATOR)
+    client.force_login(admin_user)
+    url = reverse("admin:notices_dispatch_change", args=[approved.pk])
+    assert 'name="personalised"' not in client.get(url).content.decode()
+    assert client.post(url, {"subject": approved.subject, "body": "x", "issuer": issuer.pk}).status_code == 403
+    assert Dispatch.objects.get(pk=approved.pk).personalised
+
+
 def test_an_issued_dispatch_refuses_new_recipients_and_deletion(issued):
     other = make_group(1, name="Khác")
     with pytest.raises(WorkflowError, match="recipients"), transaction.atomic():
@@ -241,6 +264,14 @@ def test_a_replacement_is_a_linked_draft_and_the_old_one_shows_replaced_by(issue
     assert issued.replaced_by is None
     Dispatch.objects.filter(pk=replacement.pk).update(status="issued", number=2, year=2026, series="regular")
     assert issued.replaced_by == replacement
+
+
+def test_the_replacement_of_a_personalised_dispatch_is_personalised(issued, clerk):
+    Dispatch.objects.filter(pk=issued.pk).update(personalised=True)
+    issued.refresh_from_db()
+    replacement = issued.start_replacement(clerk)
+    assert replacement.personalised
+    assert "no merge data file" in replacement.merge_refusal()  # it asks for its own data before submission
 
 
 def test_csrf_is_enforced_on_workflow_buttons(draft, drafter):
