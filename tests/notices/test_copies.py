@@ -15,7 +15,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from notices import copies, issuing, merge_data, roles, sendloop, signing, verification
-from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus
+from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus, codes
 from recipients.models import Organization
 from tests.conftest import approve, make_group, make_user, wait_until
 from tests.notices.test_sending import settled
@@ -173,3 +173,21 @@ def test_a_copy_stored_twice_for_one_organisation_keeps_the_first_and_removes_th
     assert list(DispatchCopy.objects.values_list("verification_code", flat=True)) == ["code-1"]
     stored = list((settings.MEDIA_ROOT / "copies" / "2026").iterdir())
     assert [path.read_bytes() for path in stored] == [b"%PDF-first"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("taken_by", ["copy", "dispatch"])
+def test_a_new_short_code_is_never_one_a_copy_or_a_dispatch_already_prints(draft, monkeypatch, taken_by):
+    dispatch = personalised(draft, 1)
+    Dispatch.objects.filter(pk=dispatch.pk).update(year=2026)
+    if taken_by == "copy":
+        organization = dispatch.target_organizations().get()
+        DispatchCopy.objects.store(dispatch, organization, "a", b"%PDF-1", "code-1", "AAAA-AAAA-AA")
+    else:
+        Dispatch.objects.filter(pk=dispatch.pk).update(short_code="AAAA-AAAA-AA")
+    drawn = iter("A" * 10 + "B" * 10 + "C" * 10 + "D" * 10)  # the random source draws a used code first
+    monkeypatch.setattr(codes.secrets, "choice", lambda alphabet: next(drawn))
+
+    assert Dispatch.objects.new_short_code() == "BBBB-BBBB-BB"
+    drawn = iter("A" * 10 + "C" * 10)
+    assert DispatchCopy.objects.new_short_code() == "CCCC-CCCC-CC"
