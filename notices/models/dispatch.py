@@ -224,6 +224,10 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
             targeted |= Q(pk__in=group.organizations(day).values("pk"))
         return Organization.objects.reachable(day).filter(targeted)
 
+    def organizations_without_copy(self):
+        """Return the targeted organisations that have no copy of this personalised dispatch yet, in a stable order."""
+        return self.target_organizations().exclude(pk__in=self.personal_copies.values("organization_id")).order_by("pk")
+
     def record_targets(self) -> None:
         """Keep in `targets_snapshot` how the groups and direct choices were evaluated on the issue day."""
         day = self.issued_date or timezone.localdate()
