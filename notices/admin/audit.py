@@ -147,8 +147,15 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
         for d in queryset.with_delivery_stats().iterator(chunk_size=500):
             yield [
                 d.notation, d.issued_date, d.subject, d.signer.full_name, self.addressees_col(d), self.file_copy_col(d),
-                d.copies, d.sent_on, d.acknowledged, register_notes(d), d.pdf_sha256,
+                d.copies, d.sent_on, d.acknowledged, register_notes(d), sent_pdf_sha256(d),
             ]  # fmt: skip
+
+
+def sent_pdf_sha256(dispatch: Dispatch) -> str:
+    """Return the SHA-256 of the PDF the dispatch was sent as; a personalised one sent each copy, with its own."""
+    if dispatch.personalised:
+        return _t("each copy its own (see the send history)")
+    return dispatch.pdf_sha256
 
 
 def register_notes(dispatch: Dispatch) -> str:

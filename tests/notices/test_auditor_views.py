@@ -11,7 +11,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from notices import issuing, roles, signals
-from notices.models import AuditEvent, Delivery, DeliveryEvent, Dispatch, DispatchStatus
+from notices.models import AuditEvent, Delivery, DeliveryEvent, Dispatch, DispatchCopy, DispatchStatus
 from recipients.models import Organization
 from tests.conftest import make_group, make_user
 
@@ -325,3 +325,19 @@ def test_the_dispatch_page_names_its_approver_and_issuer_in_full(client, sent, a
     page = client.get(reverse("admin:notices_dispatch_change", args=[sent.pk])).content.decode()
     assert '<div class="readonly">Trần Văn Duyệt</div>' in page and '<div class="readonly">vanthu</div>' in page
     assert ">pheduyet<" not in page
+
+
+def test_a_personalised_dispatch_is_one_register_entry_counting_its_signed_copies(client, sent, auditor):
+    Dispatch.objects.filter(pk=sent.pk).update(personalised=True)
+    organizations = [d.organization for d in Delivery.objects.filter(dispatch=sent).order_by("pk")]
+    Delivery.objects.create(dispatch=sent, organization=organizations[0], organization_name=organizations[0].name,
+                            address="second-address@bhxh-hanoi.example.vn", status="delivered")  # fmt: skip
+    for i, org in enumerate(organizations[:2]):  # the third organisation's copy is still being made
+        DispatchCopy.objects.store(sent, org, "a", b"%PDF-1", f"code-{i}", f"AAAA-BBBB-C{i + 2}")
+    client.force_login(auditor)
+
+    page = client.get(reverse("admin:notices_outgoingregister_changelist")).content.decode()
+    assert page.count("05/BHXH-QLT") == 1 and '<td class="field-copies">2</td>' in page
+    rows = read_csv(client.get(reverse("admin:notices_outgoingregister_export", args=["csv"])))
+    assert len(rows) == 2 and rows[0][6] == "copies" and rows[1][6] == "2"  # two copies, not four emails
+    assert rows[1][10] == "each copy its own (see the send history)"  # the master PDF was sent to nobody
