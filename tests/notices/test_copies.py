@@ -191,3 +191,26 @@ def test_a_new_short_code_is_never_one_a_copy_or_a_dispatch_already_prints(draft
     assert Dispatch.objects.new_short_code() == "BBBB-BBBB-BB"
     drawn = iter("A" * 10 + "C" * 10)
     assert DispatchCopy.objects.new_short_code() == "CCCC-CCCC-CC"
+
+
+@pytest.mark.django_db
+def test_the_dispatch_own_code_of_a_personalised_dispatch_shows_no_organisation_and_no_figure(draft, clerk, client):
+    dispatch = issuing.issue(personalised(draft, 2), clerk)
+    copies.make_missing(dispatch)
+    made = list(DispatchCopy.objects.filter(dispatch=dispatch).select_related("organization"))
+    private = [c.organization_name for c in made] + [c.short_code for c in made] + [c.pdf_sha256 for c in made]
+    private += [money(owed(i)) for i in range(2)] + [f"{owed(i):,}".replace(",", ".") for i in range(2)]
+    assert verification.find(dispatch.verification_code) == verification.Found(dispatch)
+    assert verification.find(dispatch.short_code) == verification.Found(dispatch)
+
+    master = pdf_text(dispatch.pdf.open("rb").read())
+    url = reverse("verification:detail", args=[dispatch.verification_code])
+    page = client.get(url).content.decode()
+    found = client.get(reverse("verification:search"), {"code": dispatch.short_code}, follow=True).content.decode()
+    assert [value for value in private if value in page or value in found or value in master] == []
+    assert "its own copy of this dispatch" in page and dispatch.pdf_sha256 not in page  # sent to nobody as such
+
+    own = client.post(url, {"file": SimpleUploadedFile("a.pdf", made[0].read(), "application/pdf")})
+    assert own.context["result"].identical  # a genuine copy checked under the dispatch's code is genuine...
+    shown = own.content.decode()  # ...and named nowhere (the page repeats the uploaded file's own SHA-256 only)
+    assert [value for value in private if value in shown] == [made[0].pdf_sha256]
