@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from notices import copies, issuing, merge_data, roles, sendloop, signing, verification
 from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus, codes
-from recipients.models import Organization
+from recipients.models import Organization, OrganizationEmail
 from tests.conftest import approve, make_group, make_user, wait_until
 from tests.notices.test_sending import settled
 
@@ -214,3 +214,32 @@ def test_the_dispatch_own_code_of_a_personalised_dispatch_shows_no_organisation_
     assert own.context["result"].identical  # a genuine copy checked under the dispatch's code is genuine...
     shown = own.content.decode()  # ...and named nowhere (the page repeats the uploaded file's own SHA-256 only)
     assert [value for value in private if value in shown] == [made[0].pdf_sha256]
+
+
+def test_an_address_shared_by_two_organisations_receives_each_organisation_copy_in_its_own_message(
+    draft, clerk, signing_certificate, smtp_server, celery_worker, fresh_broker
+):
+    approved = personalised(draft, 3)
+    first, second, third = approved.target_organizations().order_by("pk")
+    shared = first.emails.get().address  # the first office's address is the second's too (one accountant)
+    OrganizationEmail.objects.create(organization=second, address=shared)
+    dispatch = issuing.issue(approved, clerk)
+    wait_until(lambda: settled(dispatch), timeout=300)
+
+    made = {c.organization_id: c for c in DispatchCopy.objects.filter(dispatch=dispatch)}
+    received: dict[str, list[str]] = {}
+    for (_, (address,)), message in zip(smtp_server.handler.envelopes, smtp_server.messages, strict=True):
+        (pdf,) = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
+        received.setdefault(address, []).append(hashlib.sha256(pdf.get_content()).hexdigest())
+    own = {
+        org.pk: org.emails.exclude(address=shared).values_list("address", flat=True).first() for org in (second, third)
+    }
+    assert sorted(received[shared]) == sorted([made[first.pk].pdf_sha256, made[second.pk].pdf_sha256])
+    assert received[own[second.pk]] == [made[second.pk].pdf_sha256]
+    assert received[own[third.pk]] == [made[third.pk].pdf_sha256]
+    assert len(smtp_server.messages) == 4
+    pairs = set(
+        Delivery.objects.filter(dispatch=dispatch, status=DeliveryStatus.SENT).values_list("organization_id", "address")
+    )
+    assert pairs == {(first.pk, shared), (second.pk, shared), (second.pk, own[second.pk]), (third.pk, own[third.pk])}
+    assert Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.SENT

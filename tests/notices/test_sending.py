@@ -269,6 +269,23 @@ def test_copied_addresses_of_one_organisation_get_their_own_messages(issue_to, s
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("personalised", [False, True])
+def test_an_address_two_organisations_share_is_written_once_or_once_per_organisation_copy(issue_to, personalised):
+    dispatch = issue_to(2, personalised=personalised)
+    first, second = Organization.objects.order_by("pk")
+    OrganizationEmail.objects.create(organization=second, address=first.emails.get().address)
+
+    assert fanout.plan_pages(dispatch)[1] == (3 if personalised else 2)
+    written = fanout.write_page(dispatch, "", None)
+    assert fanout.write_page(dispatch, "", None) == []  # a replayed page writes nothing twice
+    shared = dispatch.deliveries.filter(address=first.emails.get().address)
+    if personalised:  # each organisation's copy goes to it: one more delivery, for the second organisation
+        assert len(written) == 1 and sorted(shared.values_list("organization_id", flat=True)) == [first.pk, second.pk]
+    else:  # everybody's PDF is the same: the address receives it once
+        assert written == [] and list(shared.values_list("organization_id", flat=True)) == [first.pk]
+
+
+@pytest.mark.django_db
 def test_a_suppressed_address_is_recorded_as_suppressed_and_never_sent(draft, clerk, issue_to, smtp_server):
     Suppression.objects.create(address="office001@bhxh-hanoi.example.vn", reason="bounce")
     dispatch = issue_to(3)
