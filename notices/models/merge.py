@@ -64,7 +64,8 @@ class MergeFile(models.Model):
         self.removed_at = self.removed_at or timezone.now()
         with transaction.atomic():
             self.save(update_fields=["file", "removed_at"])
-            if self.dispatch.organizations_without_copy().exists():
+            dispatch = self.dispatch  # a dispatch made plain after its data was attached makes no copy from it
+            if dispatch.personalised and dispatch.organizations_without_copy().exists():
                 return False
             MergeRecord.objects.filter(dispatch_id=self.dispatch_id).delete()
         return True

@@ -184,3 +184,13 @@ def test_the_merge_records_are_deleted_with_the_file_only_once_every_copy_exists
     client.force_login(make_user("quantri", roles.ADMINISTRATOR))
     page = client.get(reverse("admin:notices_dispatch_merge", args=[uploaded.pk])).content.decode()
     assert "deleted on" in page and "No row for" not in page
+
+
+def test_the_merge_records_of_a_dispatch_made_plain_after_the_upload_go_with_the_file(uploaded, settings):
+    settings.MERGE_FILE_RETENTION_DAYS = 30
+    Dispatch.objects.filter(pk=uploaded.pk).update(
+        personalised=False, status="sent", number=9, year=2026, series="regular",
+        issued_at=timezone.now() - datetime.timedelta(days=31),
+    )  # fmt: skip
+    assert remove_merge_files() == 1
+    assert not MergeRecord.objects.filter(dispatch=uploaded).exists()  # no copy will ever be made from them
