@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from notices import fanout, sweeper, tasks
 from notices.models import Delivery, DeliveryStatus, Dispatch, DispatchStatus, RecallNotice
+from tests.notices.delivery_fixtures import PDF
 from tests.notices.test_sending import wait_until
 
 S = DeliveryStatus
@@ -130,3 +131,33 @@ def test_the_sweeper_resends_a_lost_recall_notice(issue_to, clerk, smtp_server, 
     sendloop.send_batch([notice.pk])
     assert RecallNotice.objects.get(pk=notice.pk).status == S.SENT
     assert smtp_server.messages[-1]["Subject"].startswith("[THU HỒI] Số 07/BHXH-QLT")
+
+
+@pytest.mark.django_db
+def test_a_personalised_dispatch_is_never_fanned_out_before_every_copy_exists(draft, clerk, fresh_broker):
+    from tests.notices.test_copies import personalised
+
+    dispatch = personalised(draft, 2)
+    Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.ISSUED, number=1, issued_at=LONG_AGO)
+    tasks.fan_out(dispatch.pk)  # e.g. queued by an operator or a replay while the copies are still being made
+    assert not Delivery.objects.filter(dispatch=dispatch).exists()
+    assert Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.ISSUED
+
+
+def test_the_sweeper_makes_the_copies_of_a_personalised_dispatch_whose_task_was_lost(
+    draft, clerk, smtp_server, celery_worker, fresh_broker
+):
+    from tests.notices.test_copies import personalised
+
+    dispatch = personalised(draft, 2)
+    dispatch.status, dispatch.number, dispatch.year, dispatch.series = DispatchStatus.ISSUED, 1, 2026, "regular"
+    dispatch.issued_at, dispatch.verification_code, dispatch.short_code = LONG_AGO, "v", "VVVV-WWWW-XX"
+    dispatch.store_pdf(PDF)
+    dispatch.save()  # issued, and the task that makes its copies lost
+    Dispatch.objects.filter(pk=dispatch.pk).update(updated_at=LONG_AGO)
+    assert sweeper.sweep(lambda: True)["fan_outs"] == 1
+    wait_until(lambda: Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.SENT, timeout=120)
+
+    copies = dict(dispatch.personal_copies.values_list("organization_id", "pdf_sha256"))
+    assert len(copies) == 2 and len(smtp_server.messages) == 2
+    assert set(Delivery.objects.filter(dispatch=dispatch).values_list("status", flat=True)) == {S.SENT}
