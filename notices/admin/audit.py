@@ -103,6 +103,8 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("addressees"))
     def addressees_col(self, dispatch: Dispatch) -> str:
+        if dispatch.personalised:  # its "Kính gửi" is a template each copy fills with its organisation's name
+            return _t("each organisation targeted, with its own copy")
         return "; ".join(line for line in dispatch.addressees.splitlines() if line.strip()) or "—"
 
     @admin.display(description=_("unit keeping the file copy"))

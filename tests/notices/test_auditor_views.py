@@ -328,7 +328,7 @@ def test_the_dispatch_page_names_its_approver_and_issuer_in_full(client, sent, a
 
 
 def test_a_personalised_dispatch_is_one_register_entry_counting_its_signed_copies(client, sent, auditor):
-    Dispatch.objects.filter(pk=sent.pk).update(personalised=True)
+    Dispatch.objects.filter(pk=sent.pk).update(personalised=True, addressees="{{ ten_don_vi }}")
     organizations = [d.organization for d in Delivery.objects.filter(dispatch=sent).order_by("pk")]
     Delivery.objects.create(dispatch=sent, organization=organizations[0], organization_name=organizations[0].name,
                             address="second-address@bhxh-hanoi.example.vn", status="delivered")  # fmt: skip
@@ -341,3 +341,4 @@ def test_a_personalised_dispatch_is_one_register_entry_counting_its_signed_copie
     rows = read_csv(client.get(reverse("admin:notices_outgoingregister_export", args=["csv"])))
     assert len(rows) == 2 and rows[0][6] == "copies" and rows[1][6] == "2"  # two copies, not four emails
     assert rows[1][10] == "each copy its own (see the send history)"  # the master PDF was sent to nobody
+    assert rows[1][4] == "each organisation targeted, with its own copy" and "ten_don_vi" not in page
