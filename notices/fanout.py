@@ -42,38 +42,47 @@ def begin_sending(dispatch: Dispatch) -> bool:
 
 
 def plan_pages(dispatch: Dispatch) -> tuple[list[tuple[str, str | None]], int]:
-    """Cut the dispatch's sorted addresses into pages; return the (after, up to) bounds and the address count."""
+    """Cut the dispatch's sorted addresses into pages; return the (after, up to) bounds and the number of
+    deliveries the pages write (one per address; of a personalised dispatch, one per address and organisation)."""
     page_sql, params = dispatch.recipient_addresses().query.sql_with_params()
     sql = (
-        f"SELECT address, rn, total FROM (SELECT address, row_number() OVER (ORDER BY address) AS rn, "
-        f"count(*) OVER () AS total FROM (SELECT DISTINCT address FROM ({page_sql}) q) d) r "
-        f"WHERE rn %% %s = 0 OR rn = total"
+        f"SELECT address, rn, total, pairs FROM (SELECT address, row_number() OVER (ORDER BY address) AS rn, "
+        f"count(*) OVER () AS total, sum(n) OVER () AS pairs FROM (SELECT address, count(DISTINCT organization_id) "
+        f"AS n FROM ({page_sql}) q GROUP BY address) d) r WHERE rn %% %s = 0 OR rn = total"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, settings.SEND_FANOUT_PAGE_SIZE])
         rows = cursor.fetchall()
     total = rows[-1][2] if rows else 0
     bounds, after = [], ""
-    for address, rn, _ in rows:
+    for address, rn, _, _ in rows:
         if rn < total:
             bounds.append((after, address))
             after = address
-    return bounds + ([(after, None)] if total else []), total
+    expected = int(rows[-1][3]) if rows and dispatch.personalised else total
+    return bounds + ([(after, None)] if total else []), expected
 
 
-# Keep the column lists in step with the models. The first row of each address wins (the primary address of
-# the organisation that comes first in `recipient_addresses`).
+# Keep the column lists in step with the models. Of a dispatch every recipient shares, the first row of each
+# address wins (the organisation whose primary address it is, else the first by id) and an address already
+# written is never written again for another organisation; a personalised dispatch writes one row per address
+# and organisation, each carrying that organisation's copy (an address two organisations share receives both).
 DELIVERIES_SQL = """
 INSERT INTO {delivery} (dispatch_id, kind, organization_id, organization_name, search_name, address, status,
                         attempts, last_error, provider_message_id, created_at, updated_at)
 SELECT %s, %s, f.organization_id, f.organization__name, f.organization__search_name, f.address,
        CASE WHEN EXISTS (SELECT 1 FROM {suppression} s WHERE s.lifted_at IS NULL AND lower(s.address) = f.address)
             THEN %s ELSE %s END, 0, '', '', %s, %s
-FROM (SELECT p.*, row_number() OVER (PARTITION BY p.address ORDER BY p.address) AS rn FROM ({page}) p) f
-WHERE f.rn = 1
-ON CONFLICT (dispatch_id, address) WHERE kind = 'dispatch' DO NOTHING
+FROM (SELECT p.*, row_number() OVER (PARTITION BY {partition} ORDER BY p."primary" DESC, p.organization_id) AS rn
+      FROM ({page}) p) f
+WHERE f.rn = 1 {once_per_address}
+ON CONFLICT (dispatch_id, address, organization_id) WHERE kind = 'dispatch' DO NOTHING
 RETURNING id, status
 """
+ONCE_PER_ADDRESS = (
+    "AND NOT EXISTS (SELECT 1 FROM {delivery} d WHERE d.dispatch_id = %s AND d.kind = 'dispatch' "
+    "AND d.address = f.address)"
+)
 EVENTS_SQL = """
 INSERT INTO {event} (delivery_id, type, at, detail, provider_event_id)
 SELECT id, status, %s, CASE WHEN status = %s THEN %s ELSE '' END, '' FROM {delivery} WHERE id IN ({ids})
@@ -88,13 +97,18 @@ def write_page(dispatch: Dispatch, after: str, upto: str | None) -> list[int]:
     page = dispatch.recipient_addresses().filter(address__gt=after)
     if upto is not None:
         page = page.filter(address__lte=upto)
+    page = page.values_list("organization_id", "organization__name", "address", "primary")
     page_sql, page_params = page.query.sql_with_params()
     tables = {"delivery": Delivery._meta.db_table, "suppression": Suppression._meta.db_table,
               "event": DeliveryEvent._meta.db_table}  # fmt: skip
+    per_copy = dispatch.personalised
+    shape = {"partition": "p.address, p.organization_id" if per_copy else "p.address",
+             "once_per_address": "" if per_copy else ONCE_PER_ADDRESS.format(**tables)}  # fmt: skip
+    once = [] if per_copy else [dispatch.pk]
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(DELIVERIES_SQL.format(page=page_sql, **tables),
-                       [dispatch.pk, DeliveryKind.DISPATCH, S.SUPPRESSED, S.QUEUED, now, now, *page_params])  # fmt: skip
+        cursor.execute(DELIVERIES_SQL.format(page=page_sql, **shape, **tables),
+                       [dispatch.pk, DeliveryKind.DISPATCH, S.SUPPRESSED, S.QUEUED, now, now, *page_params, *once])  # fmt: skip
         inserted = cursor.fetchall()
         if inserted:
             ids = ", ".join(str(int(pk)) for pk, _ in inserted)

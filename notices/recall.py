@@ -21,11 +21,14 @@ def queue_notices(dispatch: Dispatch) -> int:
     already = RecallNotice.objects.filter(dispatch=dispatch).values("address")
     sent = dispatch.deliveries.filter(sent_at__isnull=False).exclude(address__in=already)
     now = timezone.now()
+    # One notice per address, even where it received two organisations' copies of a personalised dispatch.
+    first_per_address = {d.address: d for d in sent.only("organization_id", "organization_name", "search_name", "address")
+                         .order_by("-pk")}.values()  # fmt: skip
     notices = Delivery.every_kind.bulk_create(
         Delivery(dispatch=dispatch, kind=DeliveryKind.RECALL, organization_id=d.organization_id,
                  organization_name=d.organization_name, search_name=d.search_name, address=d.address, created_at=now,
                  updated_at=now)
-        for d in sent.only("organization_id", "organization_name", "search_name", "address")
+        for d in first_per_address
     )  # fmt: skip
     DeliveryEvent.objects.bulk_create(DeliveryEvent(delivery_id=n.pk, type=S.QUEUED, at=now) for n in notices)
     ids = sorted(n.pk for n in notices)

@@ -55,18 +55,23 @@ def sweep(queue_is_empty) -> dict:
 
 
 def restart_stalled_fan_outs(before: datetime.datetime) -> int:
-    """Queue the fan-out again of dispatches whose fan-out task was lost (it is safe to repeat)."""
+    """Queue the fan-out again of dispatches whose fan-out task was lost (it is safe to repeat).
+
+    A personalised dispatch not yet sending is still making its copies: the making is queued again (it skips
+    the copies that exist and starts the fan-out once every copy does), never a fan-out ahead of its copies.
+    """
     stalled = Dispatch.objects.filter(
         fanned_out_at__isnull=True,
         secrecy="",
         status__in=[DispatchStatus.ISSUED, DispatchStatus.SENDING],
         updated_at__lt=before,
     )
-    ids = list(stalled.values_list("pk", flat=True))
-    for dispatch_id in ids:
+    rows = list(stalled.values_list("pk", "personalised", "status"))
+    for dispatch_id, personalised, status in rows:
         Dispatch.objects.filter(pk=dispatch_id).update(updated_at=timezone.now())
-        current_app.send_task("notices.fan_out", args=[dispatch_id])
-    return len(ids)
+        making = personalised and status == DispatchStatus.ISSUED
+        current_app.send_task("notices.make_copies" if making else "notices.fan_out", args=[dispatch_id])
+    return len(rows)
 
 
 def requeue_by_dispatch(rows: list[tuple[int, int]]) -> None:

@@ -40,6 +40,9 @@ def fan_out(dispatch_id: int) -> None:
     if dispatch.status not in (DispatchStatus.ISSUED, DispatchStatus.SENDING):
         log.info("Dispatch %s is %s: nothing to fan out", dispatch_id, dispatch.status)
         return
+    if dispatch.personalised and not copies.complete(dispatch):  # no delivery before its attachment exists
+        log.info("Dispatch %s still lacks copies: make_copies starts its fan-out once every copy exists", dispatch_id)
+        return
     fanout.begin_sending(dispatch)
     pages, expected = fanout.plan_pages(dispatch)
     for after, upto in pages:

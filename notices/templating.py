@@ -15,6 +15,7 @@ import functools
 import html
 import re
 
+from django.utils.translation import gettext as _
 from jinja2 import meta, nodes
 from jinja2.exceptions import TemplateError
 from jinja2.runtime import LoopContext, StrictUndefined
@@ -43,7 +44,7 @@ def vietnamese_number(value, places: int = 0) -> str:
 def as_number(value) -> decimal.Decimal:
     """Return a cell as a number: 1234567, "1234567", "1.234.567" (Vietnamese) or "1234.5"."""
     if isinstance(value, bool):
-        raise TemplateRefused(f"“{value}” is not a number.")
+        raise TemplateRefused(_("“%(value)s” is not a number.") % {"value": value})
     if isinstance(value, int | float | decimal.Decimal):
         return decimal.Decimal(str(value))
     text = str(value).strip().replace(" ", "")
@@ -54,7 +55,7 @@ def as_number(value) -> decimal.Decimal:
     try:
         return decimal.Decimal(text)
     except decimal.InvalidOperation:
-        raise TemplateRefused(f"“{value}” is not a number.") from None
+        raise TemplateRefused(_("“%(value)s” is not a number.") % {"value": value}) from None
 
 
 def vietnamese_money(value) -> str:
@@ -76,14 +77,14 @@ def as_date(value) -> datetime.date:
             return datetime.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise TemplateRefused(f"“{value}” is not a date.")
+    raise TemplateRefused(_("“%(value)s” is not a date.") % {"value": value})
 
 
 def bounded_range(*args):
     """Return range(...) if it has at most MAX_RANGE steps."""
     steps = range(*args)
     if len(steps) > MAX_RANGE:
-        raise TemplateRefused(f"A range may have at most {MAX_RANGE} steps.")
+        raise TemplateRefused(_("A range may have at most %(count)d steps.") % {"count": MAX_RANGE})
     return steps
 
 
@@ -93,7 +94,7 @@ def counted(iterable):
     for item in iterable:
         left[0] -= 1
         if left[0] < 0:
-            raise TemplateRefused(f"The loops take more than {MAX_ITERATIONS} steps.")
+            raise TemplateRefused(_("The loops take more than %(count)d steps.") % {"count": MAX_ITERATIONS})
         yield item
 
 
@@ -116,10 +117,12 @@ class MergeEnvironment(ImmutableSandboxedEnvironment):
     def _parse(self, source, name, filename):
         """Parse, refuse imports and macros, and make every loop spend the rendering's budget."""
         if len(source) > MAX_TEMPLATE_CHARS:
-            raise TemplateRefused(f"The template is longer than {MAX_TEMPLATE_CHARS} characters.")
+            raise TemplateRefused(
+                _("The template is longer than %(count)d characters.") % {"count": MAX_TEMPLATE_CHARS}
+            )
         tree = super()._parse(source, name, filename)
-        if any(True for _ in tree.find_all(FORBIDDEN_NODES)):
-            raise TemplateRefused("Templates may not import, include, extend or define macros.")
+        if any(True for _node in tree.find_all(FORBIDDEN_NODES)):
+            raise TemplateRefused(_("Templates may not import, include, extend or define macros."))
         for loop in tree.find_all(nodes.For):
             loop.iter = nodes.Filter(loop.iter, "__counted", [], [], None, None, lineno=loop.lineno)
         return tree
@@ -136,13 +139,13 @@ class MergeEnvironment(ImmutableSandboxedEnvironment):
             return getattr(obj, argument)
         if isinstance(obj, dict) and isinstance(argument, str):
             return self.undefined(obj=obj, name=argument)
-        raise TemplateRefused(f"Only the fields of the data can be used (not “{argument}”).")
+        raise TemplateRefused(_("Only the fields of the data can be used (not “%(name)s”).") % {"name": argument})
 
     def call_binop(self, context, operator, left, right):
         if operator == "**" and (not isinstance(right, int) or abs(right) > 64):
-            raise TemplateRefused("A power may have an exponent of at most 64.")
+            raise TemplateRefused(_("A power may have an exponent of at most %(count)d.") % {"count": 64})
         if operator == "*" and (isinstance(left, str | list) or isinstance(right, str | list)):
-            raise TemplateRefused("Text cannot be multiplied.")
+            raise TemplateRefused(_("Text cannot be multiplied."))
         return super().call_binop(context, operator, left, right)
 
 
@@ -177,7 +180,7 @@ def compile_template(source: str, html_body: bool):
     except TemplateRefused:
         raise
     except TemplateError as exc:
-        raise TemplateRefused(f"Template error: {exc}") from exc
+        raise TemplateRefused(_("Template error: %(reason)s") % {"reason": exc}) from exc
 
 
 def render(template, data: dict) -> str:
@@ -188,13 +191,15 @@ def render(template, data: dict) -> str:
         for piece in template.generate(data):
             size += len(piece)
             if size > MAX_OUTPUT_CHARS:
-                raise TemplateRefused(f"The filled text is longer than {MAX_OUTPUT_CHARS} characters.")
+                raise TemplateRefused(
+                    _("The filled text is longer than %(count)d characters.") % {"count": MAX_OUTPUT_CHARS}
+                )
             out.append(piece)
         return "".join(out)
     except TemplateRefused:
         raise
     except (TemplateError, ArithmeticError, TypeError, ValueError, OverflowError) as exc:
-        raise TemplateRefused(f"Template error: {exc}") from exc
+        raise TemplateRefused(_("Template error: %(reason)s") % {"reason": exc}) from exc
     finally:
         budget.reset(token)
 

@@ -89,13 +89,17 @@ def validity(dispatch: Dispatch) -> str:
 
 def check_upload(dispatch: Dispatch, data: bytes, copy: DispatchCopy | None = None) -> UploadCheck:
     """Return whether an uploaded PDF is byte-identical to the genuine one (the copy's, when a copy's code was
-    given: never another copy's) and whether its signature holds."""
+    given: never another copy's) and whether its signature holds.
+
+    A personalised dispatch was sent to nobody as its own PDF: under its own code, an upload is genuine when it
+    is one of its copies (which the uploader holds already; the page names no organisation).
+    """
     digest = hashlib.sha256(data).hexdigest()
-    return UploadCheck(
-        identical=secrets.compare_digest(digest, copy.pdf_sha256 if copy else dispatch.pdf_sha256),
-        sha256=digest,
-        signature=sandboxed_signature_check(data),
-    )
+    if copy is None and dispatch.personalised:
+        identical = dispatch.personal_copies.filter(pdf_sha256=digest).exists()
+    else:
+        identical = secrets.compare_digest(digest, copy.pdf_sha256 if copy else dispatch.pdf_sha256)
+    return UploadCheck(identical=identical, sha256=digest, signature=sandboxed_signature_check(data))
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,8 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("addressees"))
     def addressees_col(self, dispatch: Dispatch) -> str:
+        if dispatch.personalised:  # its "Kính gửi" is a template each copy fills with its organisation's name
+            return _t("each organisation targeted, with its own copy")
         return "; ".join(line for line in dispatch.addressees.splitlines() if line.strip()) or "—"
 
     @admin.display(description=_("unit keeping the file copy"))
@@ -147,8 +149,15 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
         for d in queryset.with_delivery_stats().iterator(chunk_size=500):
             yield [
                 d.notation, d.issued_date, d.subject, d.signer.full_name, self.addressees_col(d), self.file_copy_col(d),
-                d.copies, d.sent_on, d.acknowledged, register_notes(d), d.pdf_sha256,
+                d.copies, d.sent_on, d.acknowledged, register_notes(d), sent_pdf_sha256(d),
             ]  # fmt: skip
+
+
+def sent_pdf_sha256(dispatch: Dispatch) -> str:
+    """Return the SHA-256 of the PDF the dispatch was sent as; a personalised one sent each copy, with its own."""
+    if dispatch.personalised:
+        return _t("each copy its own (see the send history)")
+    return dispatch.pdf_sha256
 
 
 def register_notes(dispatch: Dispatch) -> str:

@@ -20,11 +20,8 @@ from notices.models.dispatch import Dispatch
 
 class DispatchCopyQuerySet(models.QuerySet["DispatchCopy"]):
     def new_short_code(self) -> str:
-        """Return a fresh short code that neither a dispatch nor a copy uses yet."""
-        while True:
-            code = codes.random_short_code()
-            if not self.filter(short_code=code).exists() and not Dispatch.objects.filter(short_code=code).exists():
-                return code
+        """Return a fresh short code that neither a dispatch nor a copy uses yet (`DispatchQuerySet.new_short_code`)."""
+        return Dispatch.objects.new_short_code()
 
     def store(self, dispatch, organization, subject: str, data: bytes, verification_code: str, short_code: str,
               full_render: bool = True) -> DispatchCopy | None:  # fmt: skip

@@ -233,8 +233,12 @@ class Delivery(models.Model):
         verbose_name_plural = _("deliveries")
         ordering = ["dispatch", "id"]
         constraints = [
+            # One email per address and organisation: an address two organisations share receives each one's
+            # copy of a personalised dispatch (the fan-out writes one row per address for any other dispatch).
             models.UniqueConstraint(
-                fields=["dispatch", "address"], condition=Q(kind="dispatch"), name="delivery_one_per_address"
+                fields=["dispatch", "address", "organization"],
+                condition=Q(kind="dispatch"),
+                name="delivery_one_per_organization_address",
             ),
             models.UniqueConstraint(
                 fields=["dispatch", "address"], condition=Q(kind="recall"), name="delivery_one_recall_per_address"

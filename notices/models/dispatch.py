@@ -8,6 +8,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -54,10 +55,14 @@ class DispatchQuerySet(models.QuerySet):
         return self.filter(number__isnull=False)
 
     def new_short_code(self) -> str:
-        """Return a fresh short verification code that no dispatch uses yet."""
+        """Return a fresh short verification code that neither a dispatch nor a copy of a personalised one uses.
+
+        The one rule for both: the verification page looks a short code up among dispatches and copies alike.
+        """
+        copies = apps.get_model("notices", "DispatchCopy")._default_manager  # models/copies.py imports this module
         while True:
             code = codes.random_short_code()
-            if not self.filter(short_code=code).exists():
+            if not Dispatch.objects.filter(short_code=code).exists() and not copies.filter(short_code=code).exists():
                 return code
 
 
@@ -222,6 +227,10 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
         for group in self.groups.all():
             targeted |= Q(pk__in=group.organizations(day).values("pk"))
         return Organization.objects.reachable(day).filter(targeted)
+
+    def organizations_without_copy(self):
+        """Return the targeted organisations that have no copy of this personalised dispatch yet, in a stable order."""
+        return self.target_organizations().exclude(pk__in=self.personal_copies.values("organization_id")).order_by("pk")
 
     def record_targets(self) -> None:
         """Keep in `targets_snapshot` how the groups and direct choices were evaluated on the issue day."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,9 +19,12 @@ class MatchKey(models.TextChoices):
 
 class MergeFileQuerySet(models.QuerySet):
     def expired(self, now: datetime.datetime | None = None) -> MergeFileQuerySet:
-        """Return the files still kept MERGE_FILE_RETENTION_DAYS after their dispatch was issued."""
+        """Return the files whose dispatch was issued MERGE_FILE_RETENTION_DAYS ago and that still keep their raw
+        file or their merge records (kept until every copy exists)."""
         cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.MERGE_FILE_RETENTION_DAYS)
-        return self.filter(removed_at__isnull=True, dispatch__issued_at__lt=cutoff)
+        records = MergeRecord.objects.filter(dispatch=OuterRef("dispatch"))
+        kept = Q(removed_at__isnull=True) | Q(Exists(records))
+        return self.filter(kept, dispatch__issued_at__lt=cutoff)
 
 
 class MergeFile(models.Model):
@@ -51,12 +55,25 @@ class MergeFile(models.Model):
     def __str__(self) -> str:
         return self.original_name
 
-    def remove(self) -> None:
-        """Delete the raw file's stored bytes (the retention period is over) and note when."""
+    def remove(self) -> bool:
+        """Delete the raw file's stored bytes (the retention period is over) and note when; once every targeted
+        organisation has its signed copy, delete the merge records too (the copies remain the record), never
+        before: a missing copy is still made from them. Return whether the records are gone."""
         if self.file:
             self.file.delete(save=False)
-        self.removed_at = timezone.now()
-        self.save(update_fields=["file", "removed_at"])
+        self.removed_at = self.removed_at or timezone.now()
+        with transaction.atomic():
+            self.save(update_fields=["file", "removed_at"])
+            dispatch = self.dispatch  # a dispatch made plain after its data was attached makes no copy from it
+            if dispatch.personalised and dispatch.organizations_without_copy().exists():
+                return False
+            MergeRecord.objects.filter(dispatch_id=self.dispatch_id).delete()
+        return True
+
+    @property
+    def records_removed(self) -> bool:
+        """Return whether the retention task has deleted the merge records (every copy existed)."""
+        return self.removed_at is not None and not MergeRecord.objects.filter(dispatch_id=self.dispatch_id).exists()
 
 
 class MergeRecord(models.Model):

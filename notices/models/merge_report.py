@@ -30,6 +30,7 @@ class MergeReport:
     missing: list[str] = field(default_factory=list)  # names of targeted organisations without a row
     targeted: int = 0
     records: int = 0
+    removed: bool = False  # the retention task deleted the file and the records: the signed copies remain
 
     @property
     def has_errors(self) -> bool:
@@ -66,6 +67,9 @@ def merge_report(dispatch) -> MergeReport:
     merge_file = MergeFile.objects.filter(dispatch=dispatch).first()
     if merge_file is None:
         report.problems.append({"row": None, "kind": "no_file"})
+        return report
+    if merge_file.records_removed:
+        report.removed = True
         return report
     report.problems += merge_file.problems
     fields, row_fields = used_fields(dispatch, report)

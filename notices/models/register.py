@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from notices.models.copies import DispatchCopy
 from notices.models.delivery import AllDeliveries, Delivery
 from notices.models.dispatch import Dispatch, DispatchQuerySet
 
@@ -19,6 +20,12 @@ def delivery_count(**filters) -> Coalesce:
     return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
 
 
+def copy_count() -> Coalesce:
+    """Return a per-dispatch count of the signed copies of a personalised dispatch (a correlated subquery)."""
+    rows = DispatchCopy.objects.filter(dispatch=OuterRef("pk")).order_by().values("dispatch")
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
+
+
 def first_sent() -> Subquery:
     """Return when the dispatch's first email left, read from the (dispatch, sent_at) index."""
     rows = Delivery.objects.filter(dispatch=OuterRef("pk"), sent_at__isnull=False).order_by("sent_at")
@@ -27,9 +34,14 @@ def first_sent() -> Subquery:
 
 class RegisterQuerySet(DispatchQuerySet):
     def with_delivery_stats(self) -> RegisterQuerySet:
-        """Return the entries with their copies, acknowledged copies and first sending time."""
+        """Return the entries with their copies, acknowledged copies and first sending time.
+
+        A personalised dispatch is one entry (one number) whose copies are its signed copies, one per organisation
+        (however many addresses each has); another dispatch's copies are the emails it sends.
+        """
+        copies = Case(When(personalised=True, then=copy_count()), default=delivery_count(), output_field=IntegerField())
         return self.annotate(
-            copies=delivery_count(), acknowledged=delivery_count(acknowledged_at__isnull=False), sent_on=first_sent()
+            copies=copies, acknowledged=delivery_count(acknowledged_at__isnull=False), sent_on=first_sent()
         )
 
 

@@ -32,11 +32,14 @@ RECALLABLE_STATUSES = (S.ISSUED, S.SENDING, S.SENT, S.PARTLY_FAILED)
 FROZEN_STATUSES = (*RECALLABLE_STATUSES, S.RECALLED)
 # What an issued dispatch may never change (the register, the document, the recipients).
 FROZEN_FIELDS = (
-    "issuer_id", "drafting_unit_id", "signer_id", "subject", "addressees", "body", "urgency", "secrecy",
-    "extra_distribution", "series", "year", "number", "issued_at", "pdf", "pdf_sha256",
+    "issuer_id", "drafting_unit_id", "signer_id", "subject", "addressees", "body", "personalised", "urgency",
+    "secrecy", "extra_distribution", "series", "year", "number", "issued_at", "pdf", "pdf_sha256",
 )  # fmt: skip
+# What a replacement draft starts from (a personalised dispatch's replacement is personalised: it needs its own
+# merge data file, which `merge_refusal` asks for before it can be submitted).
 CONTENT_FIELDS = (
-    "issuer", "drafting_unit", "signer", "subject", "addressees", "body", "urgency", "secrecy", "extra_distribution",
+    "issuer", "drafting_unit", "signer", "subject", "addressees", "body", "personalised", "urgency", "secrecy",
+    "extra_distribution",
 )  # fmt: skip
 
 

@@ -4,9 +4,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notices import issuing, roles
-from notices.models import Dispatch
+from notices.models import Delivery, Dispatch, DispatchCopy
 from tests.conftest import approve, make_user
 from tests.notices import workflow_fixtures
+from tests.notices.delivery_fixtures import read_csv
 
 issued = workflow_fixtures.issued  # the workflow's fixtures, in this module only
 
@@ -43,3 +44,20 @@ def test_the_dispatch_page_names_people_by_their_full_name(client, issued, clerk
     page = client.get(reverse("admin:notices_dispatch_change", args=[issued.pk])).content.decode()
     assert "Trần Văn Duyệt" in page and "Lê Thị Văn" in page
     assert ">pheduyet<" not in page and ">vanthu<" not in page
+
+
+def test_a_personalised_dispatch_is_one_register_entry_counting_its_signed_copies(client, sent, auditor):
+    Dispatch.objects.filter(pk=sent.pk).update(personalised=True, addressees="{{ ten_don_vi }}")
+    organizations = [d.organization for d in Delivery.objects.filter(dispatch=sent).order_by("pk")]
+    Delivery.objects.create(dispatch=sent, organization=organizations[0], organization_name=organizations[0].name,
+                            address="second-address@bhxh-hanoi.example.vn", status="delivered")  # fmt: skip
+    for i, org in enumerate(organizations[:2]):  # the third organisation's copy is still being made
+        DispatchCopy.objects.store(sent, org, "a", b"%PDF-1", f"code-{i}", f"AAAA-BBBB-C{i + 2}")
+    client.force_login(auditor)
+
+    page = client.get(reverse("admin:notices_outgoingregister_changelist")).content.decode()
+    assert page.count("05/BHXH-QLT") == 1 and '<td class="field-copies">2</td>' in page
+    rows = read_csv(client.get(reverse("admin:notices_outgoingregister_export", args=["csv"])))
+    assert len(rows) == 2 and rows[0][6] == "copies" and rows[1][6] == "2"  # two copies, not four emails
+    assert rows[1][10] == "each copy its own (see the send history)"  # the master PDF was sent to nobody
+    assert rows[1][4] == "each organisation targeted, with its own copy" and "ten_don_vi" not in page

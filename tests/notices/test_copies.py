@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from notices import copies, issuing, merge_data, roles, sendloop, signing, verification
 from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus
-from recipients.models import Organization
+from recipients.models import Organization, OrganizationEmail
 from tests.conftest import approve, make_group, make_user, wait_until
 from tests.notices.delivery_fixtures import settled
 
@@ -158,3 +158,55 @@ def test_a_copy_is_downloaded_by_an_auditor_audited_and_refused_to_anonymous_and
     event = AuditEvent.objects.get(action="download")
     assert event.actor_name == "kiemtoan2" and event.details["file"] == f"copy:{copy.organization_id}"
     assert AuditEvent.objects.filter(action="download:refused", actor_name="khach").exists()
+
+
+@pytest.mark.django_db
+def test_the_dispatch_own_code_of_a_personalised_dispatch_shows_no_organisation_and_no_figure(draft, clerk, client):
+    dispatch = issuing.issue(personalised(draft, 2), clerk)
+    copies.make_missing(dispatch)
+    made = list(DispatchCopy.objects.filter(dispatch=dispatch).select_related("organization"))
+    private = [c.organization_name for c in made] + [c.short_code for c in made] + [c.pdf_sha256 for c in made]
+    private += [money(owed(i)) for i in range(2)] + [f"{owed(i):,}".replace(",", ".") for i in range(2)]
+    assert verification.find(dispatch.verification_code) == verification.Found(dispatch)
+    assert verification.find(dispatch.short_code) == verification.Found(dispatch)
+
+    master = pdf_text(dispatch.pdf.open("rb").read())
+    url = reverse("verification:detail", args=[dispatch.verification_code])
+    page = client.get(url).content.decode()
+    found = client.get(reverse("verification:search"), {"code": dispatch.short_code}, follow=True).content.decode()
+    assert [value for value in private if value in page or value in found or value in master] == []
+    assert "its own copy of this dispatch" in page and dispatch.pdf_sha256 not in page  # sent to nobody as such
+
+    own = client.post(url, {"file": SimpleUploadedFile("a.pdf", made[0].read(), "application/pdf")})
+    assert own.context["result"].identical  # a genuine copy checked under the dispatch's code is genuine...
+    shown = own.content.decode()  # ...and named nowhere (the page repeats the uploaded file's own SHA-256 only)
+    assert [value for value in private if value in shown] == [made[0].pdf_sha256]
+
+
+def test_an_address_shared_by_two_organisations_receives_each_organisation_copy_in_its_own_message(
+    draft, clerk, signing_certificate, smtp_server, celery_worker, fresh_broker
+):
+    approved = personalised(draft, 3)
+    first, second, third = approved.target_organizations().order_by("pk")
+    shared = first.emails.get().address  # the first office's address is the second's too (one accountant)
+    OrganizationEmail.objects.create(organization=second, address=shared)
+    dispatch = issuing.issue(approved, clerk)
+    wait_until(lambda: settled(dispatch), timeout=300)
+
+    made = {c.organization_id: c for c in DispatchCopy.objects.filter(dispatch=dispatch)}
+    received: dict[str, list[str]] = {}
+    for (_, (address,)), message in zip(smtp_server.handler.envelopes, smtp_server.messages, strict=True):
+        (pdf,) = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
+        received.setdefault(address, []).append(hashlib.sha256(pdf.get_content()).hexdigest())
+    own = {
+        org.pk: org.emails.exclude(address=shared).values_list("address", flat=True).first() for org in (second, third)
+    }
+    assert sorted(received[shared]) == sorted([made[first.pk].pdf_sha256, made[second.pk].pdf_sha256])
+    assert received[own[second.pk]] == [made[second.pk].pdf_sha256]
+    assert received[own[third.pk]] == [made[third.pk].pdf_sha256]
+    assert len(smtp_server.messages) == 4
+    pairs = set(
+        Delivery.objects.filter(dispatch=dispatch, status=DeliveryStatus.SENT).values_list("organization_id", "address")
+    )
+    assert pairs == {(first.pk, shared), (second.pk, shared), (second.pk, own[second.pk]), (third.pk, own[third.pk])}
+    assert Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.SENT

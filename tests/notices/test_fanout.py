@@ -121,3 +121,20 @@ def test_the_fan_out_copies_each_imported_organisations_folded_name_for_the_sear
     client.force_login(auditor)
     page = client.get(reverse("admin:notices_sendrecord_changelist"), {"q": "phuong ba dinh"}).content.decode()
     assert rows[0]["emails"] in page and rows[1]["emails"] not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("personalised", [False, True])
+def test_an_address_two_organisations_share_is_written_once_or_once_per_organisation_copy(issue_to, personalised):
+    dispatch = issue_to(2, personalised=personalised)
+    first, second = Organization.objects.order_by("pk")
+    OrganizationEmail.objects.create(organization=second, address=first.emails.get().address)
+
+    assert fanout.plan_pages(dispatch)[1] == (3 if personalised else 2)
+    written = fanout.write_page(dispatch, "", None)
+    assert fanout.write_page(dispatch, "", None) == []  # a replayed page writes nothing twice
+    shared = dispatch.deliveries.filter(address=first.emails.get().address)
+    if personalised:  # each organisation's copy goes to it: one more delivery, for the second organisation
+        assert len(written) == 1 and sorted(shared.values_list("organization_id", flat=True)) == [first.pk, second.pk]
+    else:  # everybody's PDF is the same: the address receives it once
+        assert written == [] and list(shared.values_list("organization_id", flat=True)) == [first.pk]

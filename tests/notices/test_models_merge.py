@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime
 import os
 
+from django.urls import reverse
 from django.utils import timezone
 
-from notices.models import Dispatch, MergeFile
+from notices import roles
+from notices.models import Dispatch, DispatchCopy, MergeFile, MergeRecord
 from notices.tasks import remove_merge_files
+from tests.conftest import make_user
 
 
 def test_the_raw_file_is_removed_after_the_retention_period(uploaded, settings):
@@ -21,3 +24,40 @@ def test_the_raw_file_is_removed_after_the_retention_period(uploaded, settings):
     assert remove_merge_files() == 1
     merge_file.refresh_from_db()
     assert merge_file.removed_at is not None and not merge_file.file and not os.path.exists(path)
+
+
+def test_the_merge_records_are_deleted_with_the_file_only_once_every_copy_exists(client, uploaded, employers, settings):
+    settings.MERGE_FILE_RETENTION_DAYS = 30
+    Dispatch.objects.filter(pk=uploaded.pk).update(
+        status="sent", number=9, year=2026, series="regular", issued_at=timezone.now() - datetime.timedelta(days=31)
+    )
+    uploaded.refresh_from_db()
+    for index, org in enumerate(employers[:2]):
+        DispatchCopy.objects.store(uploaded, org, "a", b"%PDF-1", f"code-{index}", f"AAAA-BBBB-C{index + 2}")
+
+    assert remove_merge_files() == 1  # the raw file goes; the third organisation's copy still needs its record
+    merge_file = MergeFile.objects.get(dispatch=uploaded)
+    assert merge_file.removed_at is not None and not merge_file.file
+    assert MergeRecord.objects.filter(dispatch=uploaded).count() == 3
+    removed_at = merge_file.removed_at
+
+    DispatchCopy.objects.store(uploaded, employers[2], "a", b"%PDF-1", "code-2", "AAAA-BBBB-C4")
+    assert remove_merge_files() == 1
+    assert not MergeRecord.objects.filter(dispatch=uploaded).exists()
+    assert DispatchCopy.objects.filter(dispatch=uploaded).count() == 3  # the signed copies remain the record
+    assert MergeFile.objects.get(dispatch=uploaded).removed_at == removed_at
+    assert remove_merge_files() == 0
+
+    client.force_login(make_user("quantri", roles.ADMINISTRATOR))
+    page = client.get(reverse("admin:notices_dispatch_merge", args=[uploaded.pk])).content.decode()
+    assert "deleted on" in page and "No row for" not in page
+
+
+def test_the_merge_records_of_a_dispatch_made_plain_after_the_upload_go_with_the_file(uploaded, settings):
+    settings.MERGE_FILE_RETENTION_DAYS = 30
+    Dispatch.objects.filter(pk=uploaded.pk).update(
+        personalised=False, status="sent", number=9, year=2026, series="regular",
+        issued_at=timezone.now() - datetime.timedelta(days=31),
+    )  # fmt: skip
+    assert remove_merge_files() == 1
+    assert not MergeRecord.objects.filter(dispatch=uploaded).exists()  # no copy will ever be made from them

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django.utils import translation
 
 from notices import issuing, roles
@@ -192,3 +193,34 @@ def test_an_approved_dispatch_is_no_longer_titled_draft(approved):
         assert str(approved).startswith("Đã phê duyệt: ") and "Dự thảo" not in str(approved)
         submitted = Dispatch(subject="x", status=DispatchStatus.SUBMITTED)
         assert str(submitted) == "Dự thảo: x"
+
+
+@pytest.mark.parametrize("personalised", [True, False])
+def test_an_issued_dispatch_refuses_to_become_or_stop_being_personalised(issued, clerk, personalised):
+    Dispatch.objects.filter(pk=issued.pk).update(personalised=not personalised)
+    issued.refresh_from_db()
+    issued.personalised = personalised
+    issued._actor = clerk
+    with pytest.raises(WorkflowError, match="personalised"):
+        issued.save()
+    issued.refresh_from_db()
+    assert issued.personalised is not personalised
+    assert AuditEvent.objects.for_object(issued).filter(action="refused:edit", actor=clerk).exists()
+
+
+def test_an_approved_personalised_dispatch_cannot_be_made_plain_through_the_admin(client, approved, issuer):
+    Dispatch.objects.filter(pk=approved.pk).update(personalised=True)
+    admin_user = make_user("quantri", roles.ADMINISTRATOR)
+    client.force_login(admin_user)
+    url = reverse("admin:notices_dispatch_change", args=[approved.pk])
+    assert 'name="personalised"' not in client.get(url).content.decode()
+    assert client.post(url, {"subject": approved.subject, "body": "x", "issuer": issuer.pk}).status_code == 403
+    assert Dispatch.objects.get(pk=approved.pk).personalised
+
+
+def test_the_replacement_of_a_personalised_dispatch_is_personalised(issued, clerk):
+    Dispatch.objects.filter(pk=issued.pk).update(personalised=True)
+    issued.refresh_from_db()
+    replacement = issued.start_replacement(clerk)
+    assert replacement.personalised
+    assert "no merge data file" in replacement.merge_refusal()  # it asks for its own data before submission

@@ -105,3 +105,20 @@ def test_a_recall_stops_a_batch_a_worker_is_sending_and_notifies_exactly_who_rec
     statuses = dict(Delivery.objects.filter(dispatch=dispatch).values_list("address", "status"))
     assert [statuses[a] for a in sorted(statuses)] == [DeliveryStatus.SENT] * 2 + [DeliveryStatus.CANCELLED] * 3
     assert sorted(RecallNotice.objects.filter(dispatch=dispatch).values_list("address", flat=True)) == received
+
+
+@pytest.mark.django_db
+def test_an_address_sent_two_organisations_copies_gets_one_recall_notice(
+    sending, clerk, django_capture_on_commit_callbacks
+):
+    Dispatch.objects.filter(pk=sending.pk).update(personalised=True)
+    third = Delivery.objects.get(address="office002@bhxh-hanoi.example.vn")
+    Delivery.objects.create(dispatch=sending, organization_id=third.organization_id, organization_name="Ba",
+                            address="office000@bhxh-hanoi.example.vn", status=DeliveryStatus.SENT,
+                            sent_at=timezone.now())  # fmt: skip
+
+    with django_capture_on_commit_callbacks():
+        assert issuing.recall(sending, clerk, "Sai số liệu.") == 2
+    assert sorted(RecallNotice.objects.values_list("address", flat=True)) == [
+        "office000@bhxh-hanoi.example.vn", "office001@bhxh-hanoi.example.vn",
+    ]  # fmt: skip

@@ -10,7 +10,7 @@ from django.utils import timezone
 from notices import sweeper, tasks
 from notices.models import Delivery, Dispatch, DispatchStatus, RecallNotice
 from tests.conftest import wait_until
-from tests.notices.delivery_fixtures import S
+from tests.notices.delivery_fixtures import PDF, S
 
 LONG_AGO = timezone.now() - datetime.timedelta(hours=1)
 
@@ -87,3 +87,22 @@ def test_the_sweeper_resends_a_lost_recall_notice(issue_to, clerk, smtp_server, 
     sendloop.send_batch([notice.pk])
     assert RecallNotice.objects.get(pk=notice.pk).status == S.SENT
     assert smtp_server.messages[-1]["Subject"].startswith("[THU HỒI] Số 07/BHXH-QLT")
+
+
+def test_the_sweeper_makes_the_copies_of_a_personalised_dispatch_whose_task_was_lost(
+    draft, clerk, smtp_server, celery_worker, fresh_broker
+):
+    from tests.notices.test_copies import personalised
+
+    dispatch = personalised(draft, 2)
+    dispatch.status, dispatch.number, dispatch.year, dispatch.series = DispatchStatus.ISSUED, 1, 2026, "regular"
+    dispatch.issued_at, dispatch.verification_code, dispatch.short_code = LONG_AGO, "v", "VVVV-WWWW-XX"
+    dispatch.store_pdf(PDF)
+    dispatch.save()  # issued, and the task that makes its copies lost
+    Dispatch.objects.filter(pk=dispatch.pk).update(updated_at=LONG_AGO)
+    assert sweeper.sweep(lambda: True)["fan_outs"] == 1
+    wait_until(lambda: Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.SENT, timeout=120)
+
+    copies = dict(dispatch.personal_copies.values_list("organization_id", "pdf_sha256"))
+    assert len(copies) == 2 and len(smtp_server.messages) == 2
+    assert set(Delivery.objects.filter(dispatch=dispatch).values_list("status", flat=True)) == {S.SENT}

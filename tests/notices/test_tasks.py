@@ -8,6 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from notices import tasks
+from notices.models import Delivery, Dispatch, DispatchStatus
+from tests.notices.test_sweeper import LONG_AGO
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,3 +34,14 @@ def test_a_fresh_worker_registers_every_task_the_engine_queues():
                                 check=True).stdout.split()  # fmt: skip
     assert names <= set(registered)
     assert "notices.send_recall_notice" not in registered  # recall notices ride on notices.send_batch
+
+
+@pytest.mark.django_db
+def test_a_personalised_dispatch_is_never_fanned_out_before_every_copy_exists(draft, clerk, fresh_broker):
+    from tests.notices.test_copies import personalised
+
+    dispatch = personalised(draft, 2)
+    Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.ISSUED, number=1, issued_at=LONG_AGO)
+    tasks.fan_out(dispatch.pk)  # e.g. queued by an operator or a replay while the copies are still being made
+    assert not Delivery.objects.filter(dispatch=dispatch).exists()
+    assert Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.ISSUED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import translation
 
 from notices import templating
 
@@ -86,3 +87,18 @@ def test_a_template_is_compiled_once_for_all_the_copies_that_use_it():
     body = "<p>Số nợ: {{ so_tien_no|money }}</p>"
     assert templating.compile_template(body, html_body=True) is templating.compile_template(body, html_body=True)
     assert templating.compile_template(body, html_body=True) is not templating.compile_template(body, html_body=False)
+
+
+def test_the_sandbox_says_why_it_refuses_in_vietnamese():
+    with translation.override("vi"):
+        assert refusal("{{ n|money }}", {"n": "abc"}) == "“abc” không phải là một số."
+        assert refusal("{{ d|date }}", {"d": "hôm qua"}) == "“hôm qua” không phải là một ngày."
+        assert refusal("{{ ''.__class__ }}") == "Chỉ được dùng các trường của dữ liệu (không dùng được “__class__”)."
+        assert refusal("{% for i in range(5000) %}x{% endfor %}") == "Một dãy (range) có tối đa 1000 bước."
+        assert refusal('{% include "x.html" %}') == "Mẫu không được import, include, extend hay định nghĩa macro."
+        assert refusal("{{ 'a' * 3 }}") == "Không được nhân văn bản."
+        assert refusal("{{ 2 ** 100 }}") == "Số mũ của phép lũy thừa tối đa là 64."
+        assert refusal("{{ a }}").startswith("Lỗi mẫu: ")
+        assert refusal("{% for a in range(999) %}{% for b in range(999) %}{% endfor %}{% endfor %}") == (
+            "Các vòng lặp chạy quá 10000 bước."
+        )
