@@ -65,7 +65,7 @@ def run(target: str, *args, memory_mb: int | None = None, cpu_seconds: int | Non
     receiver, sender = context.Pipe(duplex=False)
     job = (target, args, kwargs, limits, settings_snapshot(), translation.get_language())
     child = context.Process(target=child_main, args=(sender, *job))
-    child.start()
+    start(child)
     sender.close()
     try:
         return outcome(receiver, child, target, limits)
@@ -74,6 +74,23 @@ def run(target: str, *args, memory_mb: int | None = None, cpu_seconds: int | Non
         if child.is_alive():
             child.kill()
         child.join(5)
+
+
+def start(child) -> None:
+    """Start the child, also from a Celery prefork pool process.
+
+    A pool process is daemonic, and multiprocessing refuses a daemonic process children lest they outlive it;
+    ours cannot: `run` kills its child when it returns, and the child's CPU limit ends it if its parent dies.
+    """
+    me = multiprocessing.current_process()
+    daemonic = me._config.get("daemon")  # type: ignore[attr-defined]
+    me._config["daemon"] = False  # type: ignore[attr-defined]
+    try:
+        child.start()
+    finally:
+        me._config["daemon"] = daemonic  # type: ignore[attr-defined]
+        if daemonic is None:
+            del me._config["daemon"]  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=1)

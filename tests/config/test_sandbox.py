@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 
 import pytest
@@ -45,10 +46,27 @@ def setting(name: str):
     return getattr(settings, name)
 
 
+def add_in_a_daemonic_process(answers) -> None:
+    """Run in a daemonic process, as a Celery prefork pool process is, and answer what the sandbox returned."""
+    try:
+        answers.put(sandbox.run("tests.config.test_sandbox:add", 20, 1, times=2)[0])
+    except BaseException as exc:  # noqa: BLE001 - the test reads what went wrong
+        answers.put(repr(exc))
+
+
 # --- Tests ------------------------------------------------------------------------------------------
 def test_it_returns_the_result_computed_in_another_process():
     result, pid = sandbox.run("tests.config.test_sandbox:add", 2, 3, times=2)
     assert result == 10 and pid != os.getpid()
+
+
+def test_a_daemonic_process_such_as_a_celery_pool_process_runs_a_sandboxed_child():
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    pool_process = context.Process(target=add_in_a_daemonic_process, args=(answers,), daemon=True)
+    pool_process.start()
+    assert answers.get(timeout=120) == 42
+    pool_process.join(10)
 
 
 def test_endless_allocation_is_stopped_by_the_memory_limit_and_the_caller_survives():

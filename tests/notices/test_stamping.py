@@ -17,7 +17,7 @@ from tests.notices.test_copies import money, owed, pdf_text, personalised
 TABLE_BODY = (
     "<p>Căn cứ kết quả đối chiếu, Bảo hiểm xã hội thành phố Hà Nội thông báo số tiền đơn vị còn nợ.</p>"
     "<p>Số tiền còn nợ: {{ so_tien_no|money }}, hạn nộp 05/03/2026.</p>"
-    "<table><tr><td>Tháng</td></tr>{% for r in table %}<tr><td>{{ r.thang }}</td></tr>{% endfor %}</table>"
+    "<table><tr><td>Tháng</td></tr><tr><td>{% for r in table %}{{ r.thang }}{% endfor %}</td></tr></table>"
     "<p>Đề nghị đơn vị nộp đủ số tiền còn nợ trước hạn nêu trên.</p>"
 )
 LONG_NAME = "Công ty TNHH Thương mại và Dịch vụ Xuất nhập khẩu Hoàng Long Việt Nam, chi nhánh thành phố Hà Nội"
