@@ -19,6 +19,7 @@ import pickle
 import resource
 from dataclasses import dataclass
 from functools import lru_cache
+from multiprocessing.process import AuthenticationString  # type: ignore[attr-defined]
 from typing import Any
 
 import django
@@ -81,16 +82,20 @@ def start(child) -> None:
 
     A pool process is daemonic, and multiprocessing refuses a daemonic process children lest they outlive it;
     ours cannot: `run` kills its child when it returns, and the child's CPU limit ends it if its parent dies.
+    A pool process is also billiard's, whose authentication key refuses to travel to the fork server: while the
+    child starts, this process's key is multiprocessing's own, with the same bytes.
     """
     me = multiprocessing.current_process()
-    daemonic = me._config.get("daemon")  # type: ignore[attr-defined]
-    me._config["daemon"] = False  # type: ignore[attr-defined]
+    config = me._config  # type: ignore[attr-defined]
+    saved = {name: config[name] for name in ("daemon", "authkey") if name in config}
+    config["daemon"] = False
+    config["authkey"] = AuthenticationString(bytes(me.authkey))
+    child.authkey = bytes(me.authkey)
     try:
         child.start()
     finally:
-        me._config["daemon"] = daemonic  # type: ignore[attr-defined]
-        if daemonic is None:
-            del me._config["daemon"]  # type: ignore[attr-defined]
+        config.pop("daemon", None)
+        config.update(saved)
 
 
 @lru_cache(maxsize=1)
