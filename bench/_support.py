@@ -40,8 +40,8 @@ def default_database_url() -> str:
     return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/congvan")
 
 
-def setup_django(env: dict[str, str]) -> None:
-    """Point this process at the benchmark database and start Django."""
+def setup_django(env: dict[str, str], migrate: bool = True) -> None:
+    """Point this process at the benchmark database and start Django (and migrate it, unless told not to)."""
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -49,10 +49,11 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    if migrate:
+        call_command("migrate", verbosity=0)
 
 
-def seed(n: int):
+def seed(n: int, prepare=None):
     """Create the issuer's data, the staff and a group of `n` organisations with one address each.
 
     Return the dispatch, written, submitted and approved through the workflow, and the clerk who will issue it.
@@ -95,6 +96,8 @@ def seed(n: int):
         created_by=staff[roles.DRAFTER],
     )  # fmt: skip
     draft.groups.add(group)
+    if prepare is not None:  # e.g. make it personalised and attach its merge data, as its drafter
+        prepare(draft, staff[roles.DRAFTER])
     draft.submit(staff[roles.DRAFTER])
     draft.approve(staff[roles.APPROVER])
     return draft, clerk
@@ -107,12 +110,13 @@ def address(i: int) -> str:
 class Sink:
     """The aiosmtpd sink in its own process, counting messages per address."""
 
-    def __init__(self, workdir: Path, transient_rate: float = 0.0) -> None:
+    def __init__(self, workdir: Path, transient_rate: float = 0.0, save_dir: Path | None = None) -> None:
         self.port = free_port()
         self.counts_path = workdir / f"counts-{self.port}.json"
+        save = ["--save", str(save_dir)] if save_dir else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.smtp_sink", "--port", str(self.port), "--counts", str(self.counts_path),
-             "--transient-rate", str(transient_rate)],
+             "--transient-rate", str(transient_rate), *save],
             cwd=ROOT,
         )  # fmt: skip
         wait_for_port(self.port)

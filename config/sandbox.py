@@ -19,6 +19,7 @@ import pickle
 import resource
 from dataclasses import dataclass
 from functools import lru_cache
+from multiprocessing.process import AuthenticationString  # type: ignore[attr-defined]
 from typing import Any
 
 import django
@@ -65,7 +66,7 @@ def run(target: str, *args, memory_mb: int | None = None, cpu_seconds: int | Non
     receiver, sender = context.Pipe(duplex=False)
     job = (target, args, kwargs, limits, settings_snapshot(), translation.get_language())
     child = context.Process(target=child_main, args=(sender, *job))
-    child.start()
+    start(child)
     sender.close()
     try:
         return outcome(receiver, child, target, limits)
@@ -74,6 +75,27 @@ def run(target: str, *args, memory_mb: int | None = None, cpu_seconds: int | Non
         if child.is_alive():
             child.kill()
         child.join(5)
+
+
+def start(child) -> None:
+    """Start the child, also from a Celery prefork pool process.
+
+    A pool process is daemonic, and multiprocessing refuses a daemonic process children lest they outlive it;
+    ours cannot: `run` kills its child when it returns, and the child's CPU limit ends it if its parent dies.
+    A pool process is also billiard's, whose authentication key refuses to travel to the fork server: while the
+    child starts, this process's key is multiprocessing's own, with the same bytes.
+    """
+    me = multiprocessing.current_process()
+    config = me._config  # type: ignore[attr-defined]
+    saved = {name: config[name] for name in ("daemon", "authkey") if name in config}
+    config["daemon"] = False
+    config["authkey"] = AuthenticationString(bytes(me.authkey))
+    child.authkey = bytes(me.authkey)
+    try:
+        child.start()
+    finally:
+        config.pop("daemon", None)
+        config.update(saved)
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,8 @@ import logging
 import os
 
 import django
+import pikepdf  # noqa: F401 - loaded once here, each child starts with the PDF and layout libraries ready
+import weasyprint  # noqa: F401
 
 if os.environ.get("DJANGO_SETTINGS_MODULE"):
     try:

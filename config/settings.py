@@ -161,6 +161,7 @@ CELERY_TASK_QUEUES: dict[str, dict] = {
 }
 CELERY_TASK_ROUTES = {
     "notices.make_copies": {"queue": "render"},
+    "notices.make_copy_range": {"queue": "render"},
     "notices.fan_out": {"queue": "render"},
     "notices.fan_out_page": {"queue": "render"},
     "notices.send_batch": {"queue": "send"},  # send-urgent for HỎA TỐC and THƯỢNG KHẨN (Dispatch.send_queue)

@@ -44,6 +44,11 @@ def texts_for(dispatch, organisations: list) -> dict[int, PersonalText]:
     return {o.pk: text_for_record(dispatch, records[o.pk], o) for o in organisations}
 
 
+def addressee_count(dispatch) -> int:
+    """Return how many "Kính gửi" lines each copy has: one per line typed, else the organisation's name alone."""
+    return len([line for line in dispatch.addressees.splitlines() if line.strip()]) or 1
+
+
 def text_for_record(dispatch, record: MergeRecord, organisation) -> PersonalText:
     """Return the personal text from a record already at hand (raise templating.TemplateRefused)."""
     data = data_of(record, organisation)

@@ -20,14 +20,35 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="notices.make_copies")
 def make_copies(dispatch_id: int) -> None:
-    """Make the missing copies of an issued personalised dispatch, then start its fan-out once all exist."""
+    """Queue one task per range of organisations still without a copy (the fan-out starts when none is missing)."""
+    dispatch = copy_maker(dispatch_id)
+    if dispatch is None:
+        return
+    ranges = copies.plan_ranges(dispatch)
+    for after, upto in ranges:
+        make_copy_range.delay(dispatch_id, after, upto)
+    if not ranges and dispatch.is_emailed:
+        fan_out.delay(dispatch_id)
+
+
+@shared_task(name="notices.make_copy_range")
+def make_copy_range(dispatch_id: int, after: int, upto: int) -> None:
+    """Make the missing copies of one range of organisations; the range that completes the set starts the fan-out."""
+    dispatch = copy_maker(dispatch_id)
+    if dispatch is None:
+        return
+    copies.make_missing(dispatch, after, upto)
+    if dispatch.is_emailed and copies.complete(dispatch):
+        fan_out.delay(dispatch_id)
+
+
+def copy_maker(dispatch_id: int) -> Dispatch | None:
+    """Return the dispatch when its copies are to be made (personalised, issued, not recalled), else None."""
     dispatch = Dispatch.objects.select_related("issuer", "drafting_unit", "signer").get(pk=dispatch_id)
     if not dispatch.personalised or dispatch.status not in (DispatchStatus.ISSUED, DispatchStatus.SENDING):
         log.info("Dispatch %s is %s: no copies to make", dispatch_id, dispatch.status)
-        return
-    copies.make_missing(dispatch)
-    if dispatch.is_emailed and copies.complete(dispatch):
-        fan_out.delay(dispatch_id)
+        return None
+    return dispatch
 
 
 @shared_task(name="notices.fan_out")

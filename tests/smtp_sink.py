@@ -1,8 +1,8 @@
 """A real SMTP server (aiosmtpd) for tests and benchmarks, which can refuse chosen recipients.
 
 Run as a separate process for the benchmarks: `python -m tests.smtp_sink --port P --counts FILE
-[--transient-rate 0.3] [--no-keep]`; it counts messages per address and writes the counts as JSON to FILE
-every second and when it receives SIGTERM.
+[--transient-rate 0.3] [--save DIR]`; it counts messages per address and writes the counts as JSON to FILE
+every second and when it receives SIGTERM; with --save, each message's raw bytes go to a file of their own in DIR.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def free_port() -> int:
 class RecordingHandler:
     """Keep every accepted message; answer RCPT for an address with the replies queued for it."""
 
-    def __init__(self, keep: bool = True, transient_rate: float = 0.0) -> None:
+    def __init__(self, keep: bool = True, transient_rate: float = 0.0, save_dir: str | None = None) -> None:
+        self.save_dir = save_dir  # write each message as received (benchmarks that check every message after)
         self.messages: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.replies: dict[str, list[str]] = defaultdict(list)
@@ -67,6 +68,10 @@ class RecordingHandler:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default) if self.keep else None
         with self.lock:
             self.counts.update(address.lower() for address in envelope.rcpt_tos)
+            if self.save_dir:
+                name = f"{sum(self.counts.values()):08d}.eml"
+                with open(os.path.join(self.save_dir, name), "wb") as saved:
+                    saved.write(envelope.original_content or envelope.content)
             if self.keep:
                 self.messages.append(message)
                 self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
@@ -76,8 +81,9 @@ class RecordingHandler:
 class SmtpSink:
     """A running aiosmtpd server on 127.0.0.1 with its recording handler."""
 
-    def __init__(self, port: int | None = None, keep: bool = True, transient_rate: float = 0.0) -> None:
-        self.handler = RecordingHandler(keep, transient_rate)
+    def __init__(self, port: int | None = None, keep: bool = True, transient_rate: float = 0.0,
+                 save_dir: str | None = None) -> None:  # fmt: skip
+        self.handler = RecordingHandler(keep, transient_rate, save_dir)
         self.port = port or free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, data_size_limit=None)
 
@@ -108,10 +114,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--counts", required=True)
     parser.add_argument("--transient-rate", type=float, default=0.0)
+    parser.add_argument("--save", default=None, help="a folder where each message is written as received")
     args = parser.parse_args()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with SmtpSink(args.port, keep=False, transient_rate=args.transient_rate) as sink:
+    with SmtpSink(args.port, keep=False, transient_rate=args.transient_rate, save_dir=args.save) as sink:
         while not stop.wait(1.0):
             write_counts(sink.handler, args.counts)
         time.sleep(0.2)

@@ -20,6 +20,7 @@ TINY = {
     "document.py": ["--rounds", "1"],
     "fault_injection.py": ["--recipients", "20"],
     "import_directory.py": ["--rows", "50"],
+    "personalised.py": ["--recipients", "12", "--workers", "1"],
     "send_pipeline.py": ["--recipients", "20", "--workers", "1"],
 }  # fmt: skip
 BENCHMARKS = sorted(path.name for path in BENCH_DIR.glob("[!_]*.py"))

@@ -13,6 +13,7 @@ from notices import issuing
 from notices.models import RegisterCounter
 from notices.models.dispatch import DispatchError
 from tests.conftest import approve
+from tests.processes import run_python
 
 pytestmark = pytest.mark.django_db  # not used by the children; keeps the file runnable alone
 
@@ -49,6 +50,32 @@ def setting(name: str):
 def test_it_returns_the_result_computed_in_another_process():
     result, pid = sandbox.run("tests.config.test_sandbox:add", 2, 3, times=2)
     assert result == 10 and pid != os.getpid()
+
+
+# A Celery prefork pool process: daemonic, and billiard's (its authentication key refuses to be pickled). Run in a
+# fresh interpreter, as a worker is: a process forked from this one would share this one's fork server.
+FROM_A_POOL_PROCESS = """
+import django, {module}
+django.setup()
+from config import sandbox
+def call(answers):
+    try:
+        answers.put(sandbox.run("tests.config.test_sandbox:add", 20, 1, times=2)[0])
+    except BaseException as exc:
+        answers.put(repr(exc))
+context = {module}.get_context("fork")
+answers = context.Queue()
+pool_process = context.Process(target=call, args=(answers,), daemon=True)
+pool_process.start()
+print(answers.get(timeout=60))
+pool_process.join(10)
+"""
+
+
+@pytest.mark.parametrize("module", ["billiard", "multiprocessing"])
+def test_a_celery_pool_process_runs_a_sandboxed_child(module):
+    result = run_python("-c", FROM_A_POOL_PROCESS.format(module=module))
+    assert result.stdout.strip() == "42", result.stderr[-2000:]
 
 
 def test_endless_allocation_is_stopped_by_the_memory_limit_and_the_caller_survives():
