@@ -46,10 +46,8 @@ def sign(dispatch: Dispatch, pdf: bytes) -> bytes:
 
 def missing_organizations(dispatch: Dispatch, after: int = 0, upto: int | None = None):
     """Return the targeted organisations (ids in (after, upto]) that have no copy yet, in a stable order."""
-    missing = dispatch.target_organizations().filter(pk__gt=after)
-    if upto is not None:
-        missing = missing.filter(pk__lte=upto)
-    return missing.exclude(pk__in=dispatch.personal_copies.values("organization_id")).order_by("pk")
+    missing = dispatch.organizations_without_copy().filter(pk__gt=after)
+    return missing if upto is None else missing.filter(pk__lte=upto)
 
 
 def plan_ranges(dispatch: Dispatch) -> list[tuple[int, int]]:
