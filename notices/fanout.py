@@ -97,7 +97,7 @@ def write_page(dispatch: Dispatch, after: str, upto: str | None) -> list[int]:
     page = dispatch.recipient_addresses().filter(address__gt=after)
     if upto is not None:
         page = page.filter(address__lte=upto)
-    page = page.values_list("organization_id", "organization__name", "address", "primary")
+    page = page.values_list("organization_id", "organization__name", "organization__search_name", "address", "primary")
     page_sql, page_params = page.query.sql_with_params()
     tables = {"delivery": Delivery._meta.db_table, "suppression": Suppression._meta.db_table,
               "event": DeliveryEvent._meta.db_table}  # fmt: skip
