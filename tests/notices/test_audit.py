@@ -48,6 +48,7 @@ def test_each_event_chains_to_the_previous_one(chain):
     assert [e.prev_hash for e in chain[1:]] == [e.hash for e in chain[:-1]]
     assert [e.seq for e in chain] == [1, 2, 3, 4, 5]
     assert chain[2].actor_name == "vanthu" and chain[2].object_type == "notices.dispatch"
+    assert AuditEvent.objects.get(seq=3).details == {"n": 2, "text": "Tiếng Việt"}
 
 
 def test_an_intact_chain_verifies_and_prints_the_count(chain):
