@@ -115,3 +115,40 @@ def test_an_address_disguised_with_cyrillic_letters_is_refused_on_its_row():
 def test_kinds_and_levels_are_recognised_with_or_without_accents(kind, level):
     assert run(csv_bytes([employer(1, kind=kind, level=level)])).errors == []
     assert Organization.objects.get().level == "commune"
+
+
+@pytest.mark.parametrize(
+    ("written", "active"), [("", True), ("1", True), ("Có", True), ("x", True), ("0", False), ("KHÔNG", False)]
+)
+def test_the_active_flag_reads_yes_and_no_in_both_languages(written, active):
+    header = ["name", "kind", "emails", "active"]
+    assert run(csv_bytes([employer(1, active=written)], header=header)).errors == []
+    assert Organization.objects.get().active is active
+
+
+def test_an_active_flag_that_is_neither_yes_nor_no_is_reported_with_the_value():
+    header = ["name", "kind", "emails", "active"]
+    summary = run(csv_bytes([employer(1, active="maybe")], header=header))
+    assert only_error(summary) == (2, "active", "“maybe” is not yes or no; write 1 or 0.")
+
+
+@pytest.mark.parametrize("written", ["2025-07-01", "01/07/2025", "01-07-2025", "01.07.2025"])
+def test_a_date_is_read_in_each_accepted_form(written):
+    header = ["name", "kind", "emails", "valid_from"]
+    assert run(csv_bytes([employer(1, valid_from=written)], header=header)).errors == []
+    assert Organization.objects.get().valid_from == datetime.date(2025, 7, 1)
+
+
+def test_a_date_in_no_accepted_form_is_reported_with_the_forms_to_use():
+    header = ["name", "kind", "emails", "valid_from"]
+    summary = run(csv_bytes([employer(1, valid_from="01.07.25")], header=header))
+    assert only_error(summary) == (2, "valid_from", "“01.07.25” is not a date; write YYYY-MM-DD or DD/MM/YYYY.")
+
+
+def test_an_unknown_kind_lists_the_codes_to_use_and_english_labels_are_accepted():
+    summary = run(csv_bytes([employer(1, kind="Collection agent"), employer(2, kind="Trường học")]))
+    row, column, message = only_error(summary)
+    assert (row, column) == (3, "kind")
+    assert (
+        message == "Unknown kind “Trường học”; use one of: agent, bhxh, committee, department, employer, other, police."
+    )
