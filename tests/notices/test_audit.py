@@ -58,13 +58,13 @@ def test_an_intact_chain_verifies_and_prints_the_count(chain):
 def test_the_orm_refuses_to_change_or_delete_an_event(chain):
     event = AuditEvent.objects.get(seq=2)
     event.action = "nothing happened"
-    with pytest.raises(AuditError):
+    with pytest.raises(AuditError, match="^Audit events are append-only: they cannot be changed.$"):
         event.save()
-    with pytest.raises(AuditError):
+    with pytest.raises(AuditError, match="^Audit events are append-only: they cannot be deleted.$"):
         event.delete()
-    with pytest.raises(AuditError):
+    with pytest.raises(AuditError, match="^Audit events are append-only: they cannot be updated.$"):
         AuditEvent.objects.filter(seq=2).update(action="x")
-    with pytest.raises(AuditError):
+    with pytest.raises(AuditError, match="^Audit events are append-only: they cannot be deleted.$"):
         AuditEvent.objects.all().delete()
 
 
@@ -86,6 +86,7 @@ def test_a_changed_row_is_named(chain, trigger_off):
     with pytest.raises(CommandError, match=r"event #3: its content does not match") as exc:
         verify()
     assert exc.value.returncode == 1
+    assert AuditEvent.objects.verify_chain().count == 2, "the events before the changed one verified"
 
 
 def test_a_deleted_row_is_named(chain, trigger_off):
@@ -93,6 +94,7 @@ def test_a_deleted_row_is_named(chain, trigger_off):
         cursor.execute("DELETE FROM notices_auditevent WHERE seq = 2")
     with pytest.raises(CommandError, match=r"event #3: expected event #2"):
         verify()
+    assert AuditEvent.objects.verify_chain().count == 1
 
 
 def test_reordered_rows_are_named(chain, trigger_off):
@@ -102,6 +104,7 @@ def test_reordered_rows_are_named(chain, trigger_off):
         cursor.execute("UPDATE notices_auditevent SET seq = 4 WHERE seq = 1000")
     with pytest.raises(CommandError, match=r"event #2: its previous hash does not match"):
         verify()
+    assert AuditEvent.objects.verify_chain().count == 1
 
 
 def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(chain, trigger_off):
