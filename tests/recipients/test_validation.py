@@ -145,6 +145,11 @@ def test_a_date_in_no_accepted_form_is_reported_with_the_forms_to_use():
     assert only_error(summary) == (2, "valid_from", "“01.07.25” is not a date; write YYYY-MM-DD or DD/MM/YYYY.")
 
 
+def test_a_kind_written_as_its_vietnamese_label_is_accepted():
+    assert run(csv_bytes([employer(1, kind="Tổ chức dịch vụ thu")])).errors == []
+    assert Organization.objects.get().kind == "agent"
+
+
 def test_an_unknown_kind_lists_the_codes_to_use_and_english_labels_are_accepted():
     summary = run(csv_bytes([employer(1, kind="Collection agent"), employer(2, kind="Trường học")]))
     row, column, message = only_error(summary)
