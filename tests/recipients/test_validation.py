@@ -157,3 +157,14 @@ def test_an_unknown_kind_lists_the_codes_to_use_and_english_labels_are_accepted(
     assert (
         message == "Unknown kind “Trường học”; use one of: agent, bhxh, committee, department, employer, other, police."
     )
+
+
+def test_a_row_without_a_kind_is_reported_when_the_file_gives_no_default():
+    summary = run(csv_bytes([employer(1), employer(2, kind="")]))
+    assert only_error(summary) == (3, "kind", "A kind is required.")
+
+
+def test_a_row_shorter_than_the_header_reads_its_missing_cells_as_empty():
+    data = "name,kind,emails,phone\r\nCông ty Hồng Hà,employer,nhansu@honghà.example.vn\r\n".replace("à", "a")
+    assert run(data.encode()).errors == []
+    assert Organization.objects.get().phone == ""
