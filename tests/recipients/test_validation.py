@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import translation
 
 from recipients.models import Organization
 from recipients.tabular import ImportFileError
@@ -168,3 +169,45 @@ def test_a_row_shorter_than_the_header_reads_its_missing_cells_as_empty():
     data = "name,kind,emails,phone\r\nCông ty Hồng Hà,employer,nhansu@honghà.example.vn\r\n".replace("à", "a")
     assert run(data.encode()).errors == []
     assert Organization.objects.get().phone == ""
+
+
+def test_codes_are_upper_cased_tags_normalised_and_an_empty_level_is_the_city():
+    header = ["name", "kind", "level", "emails", "bhxh_code", "agency_code", "tags"]
+    row = employer(1, level="", bhxh_code="tb00001x", agency_code="000.00.00.h26", tags=" FDI ;Dệt may, fdi ")
+    assert run(csv_bytes([row], header=header)).errors == []
+    org = Organization.objects.get()
+    assert (org.level, org.bhxh_code, org.agency_code) == ("city", "TB00001X", "000.00.00.H26")
+    assert org.tags == "dệt may, fdi"
+
+
+def test_a_repeated_address_is_kept_once_and_the_addresses_after_it_are_kept_too():
+    emails = "a@honghai.example.vn; A@honghai.example.vn; b@honghai.example.vn"
+    assert run(csv_bytes([employer(1, emails=emails)])).errors == []
+    org = Organization.objects.get()
+    assert sorted(org.emails.values_list("address", flat=True)) == ["a@honghai.example.vn", "b@honghai.example.vn"]
+
+
+def test_a_body_valid_for_one_day_only_is_accepted():
+    header = ["name", "kind", "emails", "valid_from", "valid_to"]
+    assert run(csv_bytes([employer(1, valid_from="2025-07-01", valid_to="2025-07-01")], header=header)).errors == []
+
+
+def test_an_empty_file_is_refused_as_empty():
+    with pytest.raises(ImportFileError, match="^The file is empty.$"):
+        run(b"")
+
+
+def test_the_row_errors_are_told_in_vietnamese():
+    header = ["name", "kind", "emails", "valid_from", "valid_to", "phone"]
+    rows = [employer(1, name=""), employer(2, valid_from="2025-07-02", valid_to="2025-07-01"),
+            employer(3, emails=""), employer(4, phone="0" * 51), employer(5, emails="x")]  # fmt: skip
+    with translation.override("vi"):
+        summary = run(csv_bytes(rows, header=header))
+    assert [(e.row, e.column, e.message) for e in summary.errors] == [
+        (2, "name", "Phải ghi tên."),
+        (3, "valid_to", "Ngày hết hiệu lực trước ngày bắt đầu hiệu lực."),
+        (4, "emails", "Phải có ít nhất một địa chỉ thư điện tử."),
+        (5, "phone", "Quá dài: 51 ký tự, tối đa 50."),
+        (6, "emails", summary.errors[-1].message),
+    ]
+    assert summary.errors[-1].message.startswith("“x” không phải là địa chỉ thư điện tử hợp lệ: ")
