@@ -141,8 +141,10 @@ def test_the_number_shown_before_issuing_is_the_next_of_its_own_issuer_year_and_
 
 
 @pytest.mark.django_db
-def test_each_issuer_keeps_its_own_register(issuer):
+def test_each_issuer_and_series_keeps_its_own_register(issuer):
     other = another_issuer()
     assert RegisterCounter.take_next(other.pk, 2026, "regular") == 1
     assert RegisterCounter.take_next(issuer.pk, 2026, "regular") == 1
     assert RegisterCounter.take_next(other.pk, 2026, "regular") == 2
+    assert RegisterCounter.take_next(issuer.pk, 2026, "secret") == 1, "the secret series is a register of its own"
+    assert RegisterCounter.take_next(issuer.pk, 2026, "regular") == 2
