@@ -211,3 +211,19 @@ def test_the_row_errors_are_told_in_vietnamese():
         (6, "emails", summary.errors[-1].message),
     ]
     assert summary.errors[-1].message.startswith("“x” không phải là địa chỉ thư điện tử hợp lệ: ")
+
+
+def test_a_column_named_twice_is_refused_by_name():
+    data = "name,kind,email,thư điện tử\r\nCông ty,employer,a@x.vn,b@x.vn\r\n".encode()
+    with pytest.raises(ImportFileError, match="^These columns appear twice: emails.$"):
+        run(data)
+
+
+def test_a_refusal_for_missing_columns_lists_the_unrecognised_headers_but_not_blank_ones():
+    data = "name,,foo,bar\r\nCông ty,,1,2\r\n".encode()
+    with pytest.raises(ImportFileError) as refused:
+        run(data)
+    assert str(refused.value) == (
+        "Missing required columns: kind, emails. The first row must name the columns, as in the template file. "
+        "Columns not recognised: foo, bar."
+    )
