@@ -54,3 +54,20 @@ def test_a_forged_or_altered_link_is_refused(client, delivery):
         assert response.status_code == 400
     delivery.refresh_from_db()
     assert delivery.acknowledged_at is None and not DeliveryEvent.objects.filter(type="acknowledged").exists()
+
+
+@pytest.mark.django_db
+def test_one_readers_acknowledgement_records_their_copy_only(issue_to):
+    first, second = issue_to(2).deliveries.order_by("pk")
+    assert acknowledgement.record(first.pk, "203.0.113.7") is True
+    assert acknowledgement.record(first.pk, "203.0.113.7") is False, "the second press is not a first one"
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.acknowledged_at is not None and second.acknowledged_at is None
+    (event,) = DeliveryEvent.objects.filter(type="acknowledged")
+    assert event.delivery_id == first.pk and event.at == first.acknowledged_at
+
+
+def test_the_address_hash_tells_addresses_apart_and_keeps_one_address_the_same():
+    assert acknowledgement.hash_ip("203.0.113.7") == acknowledgement.hash_ip("203.0.113.7")
+    assert acknowledgement.hash_ip("203.0.113.7") != acknowledgement.hash_ip("198.51.100.9")

@@ -20,18 +20,19 @@ def test_each_event_chains_to_the_previous_one(chain):
     assert [e.prev_hash for e in chain[1:]] == [e.hash for e in chain[:-1]]
     assert [e.seq for e in chain] == [1, 2, 3, 4, 5]
     assert chain[2].actor_name == "vanthu" and chain[2].object_type == "notices.dispatch"
+    assert AuditEvent.objects.get(seq=3).details == {"n": 2, "text": "Tiếng Việt"}
 
 
 def test_the_orm_refuses_to_change_or_delete_an_event(chain):
     event = AuditEvent.objects.get(seq=2)
     event.action = "nothing happened"
-    with pytest.raises(AuditError):
+    with pytest.raises(AuditError, match="^Audit events are append-only: they cannot be changed.$"):
         event.save()
-    with pytest.raises(AuditError):
+    with pytest.raises(AuditError, match="^Audit events are append-only: they cannot be deleted.$"):
         event.delete()
-    with pytest.raises(AuditError):
+    with pytest.raises(AuditError, match="^Audit events are append-only: they cannot be updated.$"):
         AuditEvent.objects.filter(seq=2).update(action="x")
-    with pytest.raises(AuditError):
+    with pytest.raises(AuditError, match="^Audit events are append-only: they cannot be deleted.$"):
         AuditEvent.objects.all().delete()
 
 

@@ -11,9 +11,14 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from notices import issuing
-from notices.models import Dispatch, RegisterCounter
+from notices.models import Dispatch, Issuer, RegisterCounter
 from tests.conftest import approve
 from tests.notices.conftest import at_hanoi_time
+
+
+def another_issuer() -> Issuer:
+    return Issuer.objects.create(parent_body="BẢO HIỂM XÃ HỘI VIỆT NAM", name="BẢO HIỂM XÃ HỘI TỈNH BẮC NINH",
+                                 abbreviation="BHXH", place="Bắc Ninh")  # fmt: skip
 
 
 def copy_of(draft: Dispatch, subject: str) -> Dispatch:
@@ -120,3 +125,26 @@ def test_the_register_year_is_the_hanoi_year_when_the_clock_runs_in_utc(draft, c
     assert (draft.year, draft.number) == (2027, 1)
     assert RegisterCounter.objects.filter(year=2027, last_number=1).exists()
     assert not RegisterCounter.objects.filter(year=2026).exists()
+
+
+@pytest.mark.django_db
+def test_the_number_shown_before_issuing_is_the_next_of_its_own_issuer_year_and_series(issuer):
+    assert RegisterCounter.peek_next(issuer.pk, 2026, "regular") == 1, "an unused series starts at 01"
+    other = another_issuer()
+    RegisterCounter.objects.create(issuer=other, year=2026, series="regular", last_number=30)
+    RegisterCounter.objects.create(issuer=issuer, year=2025, series="regular", last_number=40)
+    RegisterCounter.objects.create(issuer=issuer, year=2026, series="secret", last_number=9)
+    assert RegisterCounter.peek_next(issuer.pk, 2026, "regular") == 1
+    RegisterCounter.objects.create(issuer=issuer, year=2026, series="regular", last_number=4)
+    assert RegisterCounter.peek_next(issuer.pk, 2026, "regular") == 5
+    assert RegisterCounter.peek_next(issuer.pk, 2026, "secret") == 10
+
+
+@pytest.mark.django_db
+def test_each_issuer_and_series_keeps_its_own_register(issuer):
+    other = another_issuer()
+    assert RegisterCounter.take_next(other.pk, 2026, "regular") == 1
+    assert RegisterCounter.take_next(issuer.pk, 2026, "regular") == 1
+    assert RegisterCounter.take_next(other.pk, 2026, "regular") == 2
+    assert RegisterCounter.take_next(issuer.pk, 2026, "secret") == 1, "the secret series is a register of its own"
+    assert RegisterCounter.take_next(issuer.pk, 2026, "regular") == 2

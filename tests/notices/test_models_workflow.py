@@ -11,7 +11,7 @@ from notices import issuing, roles
 from notices.models import AuditEvent, Dispatch, DispatchStatus, RegisterCounter
 from notices.models.workflow import WorkflowError
 from recipients.models import RecipientGroup
-from tests.conftest import make_group, make_user
+from tests.conftest import make_group, make_user, with_recipient
 from tests.notices import workflow_fixtures
 from tests.notices.workflow_fixtures import AFTER, ALLOWED, BEFORE, ROLES, actor_for, prepared
 
@@ -67,7 +67,7 @@ def test_nobody_approves_their_own_draft(draft):
 
 def test_returning_needs_a_comment_and_keeps_it_for_the_drafter(draft, drafter, approver):
     draft.submit(drafter)
-    with pytest.raises(WorkflowError, match="comment is required"):
+    with pytest.raises(WorkflowError, match="^Say what must change: a comment is required to return a dispatch.$"):
         draft.return_to_draft(approver, "  ")
     draft.return_to_draft(approver, "Bổ sung căn cứ pháp lý.")
     draft.refresh_from_db()
@@ -224,3 +224,41 @@ def test_the_replacement_of_a_personalised_dispatch_is_personalised(issued, cler
     replacement = issued.start_replacement(clerk)
     assert replacement.personalised
     assert "no merge data file" in replacement.merge_refusal()  # it asks for its own data before submission
+
+
+def test_each_step_stores_who_and_when_moves_only_its_dispatch_and_audits_from_and_to(draft, drafter, approver):
+    other = with_recipient(Dispatch.objects.create(issuer=draft.issuer, drafting_unit=draft.drafting_unit,
+                                                   signer=draft.signer, subject="thứ hai", created_by=drafter))  # fmt: skip
+    other.submit(drafter)
+    draft.submit(drafter)
+    assert draft.submitted_at is not None
+    draft.approve(approver)
+
+    assert draft.approved_by == approver and draft.approved_at is not None
+    assert draft.updated_at >= draft.approved_at > draft.submitted_at
+    assert Dispatch.objects.get(pk=other.pk).status == DispatchStatus.SUBMITTED, "approving one moves no other"
+    events = AuditEvent.objects.for_object(draft).order_by("seq")
+    assert [(e.action, e.details) for e in events if e.action in ("submit", "approve")] == [
+        ("submit", {"from": "draft", "to": "submitted"}),
+        ("approve", {"from": "submitted", "to": "approved"}),
+    ]
+
+
+def test_returning_an_approved_dispatch_withdraws_its_approval(draft, drafter, approver):
+    draft.submit(drafter)
+    draft.approve(approver)
+    draft.return_to_draft(approver, "Sửa lại trích yếu.")
+    draft.refresh_from_db()
+    assert (draft.status, draft.approved_at, draft.approved_by) == (DispatchStatus.DRAFT, None, None)
+
+
+def test_a_recall_stores_who_when_and_why_and_needs_a_reason(issued, clerk):
+    with pytest.raises(WorkflowError, match="^A reason is required to recall a dispatch.$"):
+        issuing.recall(issued, clerk, "  ")
+    before = issued.status
+    issuing.recall(issued, clerk, "  Ban hành nhầm. ")
+    issued.refresh_from_db()
+    assert (issued.status, issued.recalled_by, issued.recall_reason) == ("recalled", clerk, "Ban hành nhầm.")
+    assert issued.recalled_at is not None
+    event = AuditEvent.objects.for_object(issued).get(action="recall")
+    assert event.details == {"from": before, "to": "recalled", "reason": "Ban hành nhầm."}

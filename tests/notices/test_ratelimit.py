@@ -86,3 +86,11 @@ def test_an_idle_bucket_fills_up_to_its_burst_and_no_further(bucket):
     client().hset(bucket.key, mapping={"tokens": "0", "at": str(now_ms - 3_600_000)})  # idle for an hour
     granted, _ = bucket.take(100)
     assert granted == 5
+
+
+def test_a_throttling_answer_is_logged_with_the_bucket_and_its_new_rate(bucket, caplog):
+    with caplog.at_level("WARNING", logger="notices.ratelimit"):
+        bucket.slow_down()
+    assert [r.getMessage() for r in caplog.records] == [
+        "Provider throttled us: congvan:ratelimit:shared-test now runs at 0.5 of its rate"
+    ]

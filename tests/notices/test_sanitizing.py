@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 from weasyprint import HTML
 
 from notices.sanitizing import MAX_DEPTH, BodyTooLarge, sanitize_body
@@ -66,3 +67,9 @@ def test_a_shallow_body_is_unchanged_by_the_depth_limit():
 def test_it_refuses_a_body_too_long_to_be_a_dispatch():
     with pytest.raises(BodyTooLarge, match="too long"):
         sanitize_body("<b>" * 300_000 + "x" + "</b>" * 300_000)
+
+
+def test_the_refusal_of_a_long_body_is_told_in_vietnamese():
+    with translation.override("vi"), pytest.raises(BodyTooLarge) as refused:
+        sanitize_body("x" * 500_001)
+    assert str(refused.value) == "Nội dung quá dài (hơn 500,000 ký tự)."

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import threading
 import time
 
 import pytest
+from django.db import connections, transaction
 from django.utils import timezone
 
 from notices import sendloop
-from notices.models import Delivery, Dispatch, DispatchStatus
+from notices.models import Delivery, DeliveryEvent, Dispatch, DispatchStatus
 from notices.ratelimit import TokenBucket, client
 from recipients.models import Suppression
 from tests.notices.delivery_fixtures import S, event_types, ids_of, on_message
@@ -215,3 +217,41 @@ def test_a_batch_whose_redis_is_down_waits_for_the_sweeper_instead_of_failing(is
     assert sendloop.send_batch(ids_of(dispatch)) == 2
     dispatch.refresh_from_db()
     assert dispatch.status == DispatchStatus.SENT
+
+
+def test_a_bulk_move_skips_a_row_another_worker_holds(transactional_db, issue_to):
+    dispatch = issue_to(2)
+    held, free = ids_of(dispatch)
+    moved: list = []
+
+    def operator():
+        try:
+            moved.append(Delivery.objects.filter(pk__in=[held, free]).move_all(S.CANCELLED, "cancelled"))
+        except Exception as exc:  # reported by the assertion below
+            moved.append(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        list(Delivery.objects.filter(pk=held).select_for_update())  # a worker holds this row, mid-send
+        cancel = threading.Thread(target=operator)
+        cancel.start()
+        cancel.join(timeout=10)
+    cancel.join()
+    assert moved == [[free]], "a cancel neither waits for a worker's row nor takes it from under the worker"
+    assert Delivery.objects.get(pk=held).status == S.QUEUED
+
+
+@pytest.mark.django_db
+def test_release_gives_back_only_the_named_rows_still_sending_with_the_reason(issue_to):
+    dispatch = issue_to(3)
+    named, other, failed = ids_of(dispatch)
+    Delivery.objects.claim([named, other, failed])
+    assert Delivery.objects.transition(failed, S.FAILED, "550 no such user", from_=[S.SENDING])
+
+    assert Delivery.objects.release([named, failed], "paused by the operator") == [named]
+    statuses = dict(dispatch.deliveries.values_list("pk", "status"))
+    assert statuses == {named: S.QUEUED, other: S.SENDING, failed: S.FAILED}
+    assert Delivery.objects.get(pk=named).attempts == 0, "a release spends no attempt"
+    release = DeliveryEvent.objects.filter(delivery_id=named).order_by("pk").last()
+    assert release is not None and (release.type, release.detail) == (S.QUEUED, "paused by the operator")

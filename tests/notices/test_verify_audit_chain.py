@@ -30,6 +30,7 @@ def test_a_changed_row_is_named(chain, trigger_off):
     with pytest.raises(CommandError, match=r"event #3: its content does not match") as exc:
         verify()
     assert exc.value.returncode == 1
+    assert AuditEvent.objects.verify_chain().count == 2, "the events before the changed one verified"
 
 
 def test_a_deleted_row_is_named(chain, trigger_off):
@@ -37,6 +38,7 @@ def test_a_deleted_row_is_named(chain, trigger_off):
         cursor.execute("DELETE FROM notices_auditevent WHERE seq = 2")
     with pytest.raises(CommandError, match=r"event #3: expected event #2"):
         verify()
+    assert AuditEvent.objects.verify_chain().count == 1
 
 
 def test_reordered_rows_are_named(chain, trigger_off):
@@ -46,6 +48,7 @@ def test_reordered_rows_are_named(chain, trigger_off):
         cursor.execute("UPDATE notices_auditevent SET seq = 4 WHERE seq = 1000")
     with pytest.raises(CommandError, match=r"event #2: its previous hash does not match"):
         verify()
+    assert AuditEvent.objects.verify_chain().count == 1
 
 
 def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(chain, trigger_off):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import translation
 
 from recipients.models import Organization
 from recipients.tabular import ImportFileError
@@ -85,3 +86,114 @@ def test_an_address_disguised_with_cyrillic_letters_is_refused_on_its_row():
 def test_kinds_and_levels_are_recognised_with_or_without_accents(kind, level):
     assert run(csv_bytes([employer(1, kind=kind, level=level)])).errors == []
     assert Organization.objects.get().level == "commune"
+
+
+@pytest.mark.parametrize(
+    ("written", "active"), [("", True), ("1", True), ("Có", True), ("x", True), ("0", False), ("KHÔNG", False)]
+)
+def test_the_active_flag_reads_yes_and_no_in_both_languages(written, active):
+    header = ["name", "kind", "emails", "active"]
+    assert run(csv_bytes([employer(1, active=written)], header=header)).errors == []
+    assert Organization.objects.get().active is active
+
+
+def test_an_active_flag_that_is_neither_yes_nor_no_is_reported_with_the_value():
+    header = ["name", "kind", "emails", "active"]
+    summary = run(csv_bytes([employer(1, active="maybe")], header=header))
+    assert only_error(summary) == (2, "active", "“maybe” is not yes or no; write 1 or 0.")
+
+
+@pytest.mark.parametrize("written", ["2025-07-01", "01/07/2025", "01-07-2025", "01.07.2025"])
+def test_a_date_is_read_in_each_accepted_form(written):
+    header = ["name", "kind", "emails", "valid_from"]
+    assert run(csv_bytes([employer(1, valid_from=written)], header=header)).errors == []
+    assert Organization.objects.get().valid_from == datetime.date(2025, 7, 1)
+
+
+def test_a_date_in_no_accepted_form_is_reported_with_the_forms_to_use():
+    header = ["name", "kind", "emails", "valid_from"]
+    summary = run(csv_bytes([employer(1, valid_from="01.07.25")], header=header))
+    assert only_error(summary) == (2, "valid_from", "“01.07.25” is not a date; write YYYY-MM-DD or DD/MM/YYYY.")
+
+
+def test_a_kind_written_as_its_vietnamese_label_is_accepted():
+    assert run(csv_bytes([employer(1, kind="Tổ chức dịch vụ thu")])).errors == []
+    assert Organization.objects.get().kind == "agent"
+
+
+def test_an_unknown_kind_lists_the_codes_to_use_and_english_labels_are_accepted():
+    summary = run(csv_bytes([employer(1, kind="Collection agent"), employer(2, kind="Trường học")]))
+    row, column, message = only_error(summary)
+    assert (row, column) == (3, "kind")
+    assert (
+        message == "Unknown kind “Trường học”; use one of: agent, bhxh, committee, department, employer, other, police."
+    )
+
+
+def test_a_row_without_a_kind_is_reported_when_the_file_gives_no_default():
+    summary = run(csv_bytes([employer(1), employer(2, kind="")]))
+    assert only_error(summary) == (3, "kind", "A kind is required.")
+
+
+def test_a_row_shorter_than_the_header_reads_its_missing_cells_as_empty():
+    data = "name,kind,emails,phone\r\nCông ty Hồng Hà,employer,nhansu@honghà.example.vn\r\n".replace("à", "a")
+    assert run(data.encode()).errors == []
+    assert Organization.objects.get().phone == ""
+
+
+def test_codes_are_upper_cased_tags_normalised_and_an_empty_level_is_the_city():
+    header = ["name", "kind", "level", "emails", "bhxh_code", "agency_code", "tags"]
+    row = employer(1, level="", bhxh_code="tb00001x", agency_code="000.00.00.h26", tags=" FDI ;Dệt may, fdi ")
+    assert run(csv_bytes([row], header=header)).errors == []
+    org = Organization.objects.get()
+    assert (org.level, org.bhxh_code, org.agency_code) == ("city", "TB00001X", "000.00.00.H26")
+    assert org.tags == "dệt may, fdi"
+
+
+def test_a_repeated_address_is_kept_once_and_the_addresses_after_it_are_kept_too():
+    emails = "a@honghai.example.vn; A@honghai.example.vn; b@honghai.example.vn"
+    assert run(csv_bytes([employer(1, emails=emails)])).errors == []
+    org = Organization.objects.get()
+    assert sorted(org.emails.values_list("address", flat=True)) == ["a@honghai.example.vn", "b@honghai.example.vn"]
+
+
+def test_a_body_valid_for_one_day_only_is_accepted():
+    header = ["name", "kind", "emails", "valid_from", "valid_to"]
+    assert run(csv_bytes([employer(1, valid_from="2025-07-01", valid_to="2025-07-01")], header=header)).errors == []
+
+
+def test_an_empty_file_is_refused_as_empty():
+    with pytest.raises(ImportFileError, match="^The file is empty.$"):
+        run(b"")
+
+
+def test_the_row_errors_are_told_in_vietnamese():
+    header = ["name", "kind", "emails", "valid_from", "valid_to", "phone"]
+    rows = [employer(1, name=""), employer(2, valid_from="2025-07-02", valid_to="2025-07-01"),
+            employer(3, emails=""), employer(4, phone="0" * 51), employer(5, emails="x")]  # fmt: skip
+    with translation.override("vi"):
+        summary = run(csv_bytes(rows, header=header))
+    assert [(e.row, e.column, e.message) for e in summary.errors] == [
+        (2, "name", "Phải ghi tên."),
+        (3, "valid_to", "Ngày hết hiệu lực trước ngày bắt đầu hiệu lực."),
+        (4, "emails", "Phải có ít nhất một địa chỉ thư điện tử."),
+        (5, "phone", "Quá dài: 51 ký tự, tối đa 50."),
+        (6, "emails", summary.errors[-1].message),
+    ]
+    assert summary.errors[-1].message.startswith("“x” không phải là địa chỉ thư điện tử hợp lệ: ")
+
+
+def test_a_column_named_twice_is_refused_by_name():
+    data = "name,kind,email,thư điện tử\r\nCông ty,employer,a@x.vn,b@x.vn\r\n".encode()
+    with pytest.raises(ImportFileError, match="^These columns appear twice: emails.$"):
+        run(data)
+
+
+def test_a_refusal_for_missing_columns_lists_the_unrecognised_headers_but_not_blank_ones():
+    data = "name,,foo,bar\r\nCông ty,,1,2\r\n".encode()
+    with pytest.raises(ImportFileError) as refused:
+        run(data)
+    assert str(refused.value) == (
+        "Missing required columns: kind, emails. The first row must name the columns, as in the template file. "
+        "Columns not recognised: foo, bar."
+    )
