@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from celery import current_app
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config import sandbox
@@ -68,6 +69,8 @@ def make_missing(dispatch: Dispatch, after: int = 0, upto: int | None = None) ->
     for organizations in chunks(missing_organizations(dispatch, after, upto).iterator(), BATCH):
         texts = personalising.texts_for(dispatch, organizations)  # one query for the batch's merge records
         made += make_batch(dispatch, frame, appendices, [(org, texts[org.pk]) for org in organizations])
+        # Progress: the sweeper queues the making again only when no batch has finished for SEND_STUCK_SECONDS.
+        Dispatch.objects.filter(pk=dispatch.pk).update(updated_at=timezone.now())
     return made
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import re
@@ -12,9 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
-from notices import copies, issuing, merge_data, roles, sendloop, signing, verification
+from notices import copies, issuing, merge_data, roles, sendloop, signing, sweeper, verification
 from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus
 from recipients.models import Organization, OrganizationEmail
 from tests.conftest import approve, make_group, make_user, wait_until
@@ -210,3 +212,15 @@ def test_an_address_shared_by_two_organisations_receives_each_organisation_copy_
     )
     assert pairs == {(first.pk, shared), (second.pk, shared), (second.pk, own[second.pk]), (third.pk, own[third.pk])}
     assert Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.SENT
+
+
+@pytest.mark.django_db
+def test_each_batch_of_copies_marks_progress_so_the_sweeper_leaves_a_long_making_alone(draft, clerk):
+    dispatch = personalised(draft, 2)
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    Dispatch.objects.filter(pk=dispatch.pk).update(status=DispatchStatus.ISSUED, number=8, year=2026,
+                                                   updated_at=long_ago)  # fmt: skip
+    dispatch.refresh_from_db()
+    assert copies.make_missing(dispatch, 0, Organization.objects.order_by("pk").first().pk) == 1  # one range of two
+
+    assert sweeper.restart_stalled_fan_outs(timezone.now() - datetime.timedelta(minutes=10)) == 0
