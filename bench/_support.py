@@ -36,6 +36,21 @@ def bench_database_url(base: str, suffix: str = "bench") -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def sending_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """Return the environment of a sending benchmark: a fresh database, a flushed Redis, SMTP with no rate limit.
+
+    Django is set up on it in this process; the workers get the same environment.
+    """
+    database_url = bench_database_url(default_database_url())
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10")
+    flush_redis(redis_url)
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "VAR_DIR": str(workdir), "LOG_LEVEL": "WARNING",
+           "EMAIL_DELIVERY": "smtp", "SEND_RATE_PER_SECOND": "1000000", "SEND_RATE_BURST": "100000",
+           "SEND_RATE_TAKE": "50", "DEBUG": "True", **extra}  # fmt: skip
+    setup_django(env)
+    return env
+
+
 def default_database_url() -> str:
     return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/congvan")
 

@@ -215,15 +215,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-personalised-"))
     received = workdir / "received"
     received.mkdir()
-    database_url = support.bench_database_url(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/congvan")
-    )
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10")
-    support.flush_redis(redis_url)
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "VAR_DIR": str(workdir), "LOG_LEVEL": "WARNING",
-           "EMAIL_DELIVERY": "smtp", "SEND_RATE_PER_SECOND": "1000000", "SEND_RATE_BURST": "100000",
-           "SEND_RATE_TAKE": "50", "DEBUG": "True", "DIRECTORY_IMPORT_MAX_ROWS": str(3 * n + 10)}  # fmt: skip
-    support.setup_django(env)
+    env = support.sending_env(workdir, DIRECTORY_IMPORT_MAX_ROWS=str(3 * n + 10))
     draft, clerk = support.seed(n, prepare(n))
     load_before = support.load_average()
 

@@ -179,15 +179,7 @@ def main() -> None:
     args = parser.parse_args()
     n = args.recipients
     workdir = Path(tempfile.mkdtemp(prefix="bench-send-"))
-    database_url = support.bench_database_url(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/congvan")
-    )
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10")
-    support.flush_redis(redis_url)
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "VAR_DIR": str(workdir), "LOG_LEVEL": "WARNING",
-           "EMAIL_DELIVERY": "smtp", "SEND_RATE_PER_SECOND": "1000000", "SEND_RATE_BURST": "100000",
-           "SEND_RATE_TAKE": "50", "DEBUG": "True"}  # fmt: skip
-    support.setup_django(env)
+    env = support.sending_env(workdir)
     draft, clerk = support.seed(n)
     load_before = support.load_average()
 
@@ -196,7 +188,7 @@ def main() -> None:
     concurrency = args.threads if args.pool == "threads" else 1
     workers = [support.start_worker(env, f"bench{i}", args.pool, concurrency) for i in range(args.workers)]
     try:
-        fanout_s, send_s, peak, pipeline_cpu = measure_pipeline(draft, clerk, workers, n, sink, redis_url)
+        fanout_s, send_s, peak, pipeline_cpu = measure_pipeline(draft, clerk, workers, n, sink, env["REDIS_URL"])
     finally:
         support.stop_all(workers)
         counts = sink.stop()
