@@ -3,15 +3,12 @@ approver previews it too and sees three copies at random with the counts before 
 
 from __future__ import annotations
 
-import io
-import re
-
 import pytest
-from pypdf import PdfReader
 
 from notices.models import Dispatch, DispatchStatus
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel
 from tests.notices.test_browser_flow import Person, browser  # noqa: F401 (the fixture)
+from tests.notices.test_copies import pdf_text
 from tests.recipients.conftest import xlsx_bytes
 
 HEADER = ["Mã đơn vị", "Số tiền nợ", "Tháng"]
@@ -31,10 +28,6 @@ HEADING_CONTRAST = """h => {
 def owed(index: int) -> str:
     """The debt of the employer of that index, as a copy prints it (each different, so a mix-up shows)."""
     return f"{1_000_000 * index + 234_567:,}".replace(",", ".") + " đồng"
-
-
-def pdf_text(data: bytes) -> str:
-    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
 
 
 @pytest.fixture
