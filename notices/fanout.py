@@ -79,9 +79,12 @@ WHERE f.rn = 1 {once_per_address}
 ON CONFLICT (dispatch_id, address, organization_id) WHERE kind = 'dispatch' DO NOTHING
 RETURNING id, status
 """
+# Only a page written before (a replay) needs this, and only within its own range of addresses: on a dispatch whose
+# deliveries are still being written, PostgreSQL's statistics say it has almost none, and an unbounded anti-join
+# became a nested loop over all of them per address (a 100,000-address fan-out took minutes per page).
 ONCE_PER_ADDRESS = (
     "AND NOT EXISTS (SELECT 1 FROM {delivery} d WHERE d.dispatch_id = %s AND d.kind = 'dispatch' "
-    "AND d.address = f.address)"
+    "AND d.address = f.address AND d.address > %s {upto})"
 )
 EVENTS_SQL = """
 INSERT INTO {event} (delivery_id, type, at, detail, provider_event_id)
@@ -102,18 +105,25 @@ def write_page(dispatch: Dispatch, after: str, upto: str | None) -> list[int]:
     tables = {"delivery": Delivery._meta.db_table, "suppression": Suppression._meta.db_table,
               "event": DeliveryEvent._meta.db_table}  # fmt: skip
     per_copy = dispatch.personalised
-    shape = {"partition": "p.address, p.organization_id" if per_copy else "p.address",
-             "once_per_address": "" if per_copy else ONCE_PER_ADDRESS.format(**tables)}  # fmt: skip
-    once = [] if per_copy else [dispatch.pk]
+    replay = not per_copy and page_written(dispatch, after, upto)
+    once = ONCE_PER_ADDRESS.format(upto="" if upto is None else "AND d.address <= %s", **tables) if replay else ""
+    shape = {"partition": "p.address, p.organization_id" if per_copy else "p.address", "once_per_address": once}
+    once_params = [dispatch.pk, after, *([] if upto is None else [upto])] if replay else []
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(DELIVERIES_SQL.format(page=page_sql, **shape, **tables),
-                       [dispatch.pk, DeliveryKind.DISPATCH, S.SUPPRESSED, S.QUEUED, now, now, *page_params, *once])  # fmt: skip
+                       [dispatch.pk, DeliveryKind.DISPATCH, S.SUPPRESSED, S.QUEUED, now, now, *page_params, *once_params])  # fmt: skip
         inserted = cursor.fetchall()
         if inserted:
             ids = ", ".join(str(int(pk)) for pk, _ in inserted)
             cursor.execute(EVENTS_SQL.format(ids=ids, **tables), [now, S.SUPPRESSED, SUPPRESSED_DETAIL])
     return sorted(pk for pk, status in inserted if status == S.QUEUED)
+
+
+def page_written(dispatch: Dispatch, after: str, upto: str | None) -> bool:
+    """Return whether a delivery of the dispatch already exists for an address of the page (it is replayed)."""
+    written = Delivery.objects.filter(dispatch=dispatch, kind=DeliveryKind.DISPATCH, address__gt=after)
+    return (written if upto is None else written.filter(address__lte=upto)).exists()
 
 
 def finish_fan_out(dispatch: Dispatch) -> None:

@@ -138,3 +138,17 @@ def test_an_address_two_organisations_share_is_written_once_or_once_per_organisa
         assert len(written) == 1 and sorted(shared.values_list("organization_id", flat=True)) == [first.pk, second.pk]
     else:  # everybody's PDF is the same: the address receives it once
         assert written == [] and list(shared.values_list("organization_id", flat=True)) == [first.pk]
+
+
+@pytest.mark.django_db
+def test_a_replayed_page_never_writes_an_address_again_for_another_organisation(issue_to):
+    dispatch = issue_to(2)
+    first, second = Organization.objects.order_by("pk")
+    shared = first.emails.get().address
+    second.emails.update(primary=False)
+    OrganizationEmail.objects.create(organization=second, address=shared, primary=True)
+    first.emails.update(primary=False)  # the directory changed: a new page would now pick the second organisation
+    page = ("", shared)
+
+    assert fanout.write_page(dispatch, *page) == []
+    assert list(dispatch.deliveries.filter(address=shared).values_list("organization_id", flat=True)) == [first.pk]
