@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
+from config import object_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded database, outbox and media live here
@@ -107,8 +109,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 if env("AWS_STORAGE_BUCKET_NAME", default=""):
-    # S3-compatible storage shared by every machine (needs django-storages[s3]).
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    # S3-compatible storage shared by every machine, private (config/object_storage.py).
+    STORAGES["default"] = object_storage.s3_backend(
+        env("AWS_STORAGE_BUCKET_NAME"),
+        endpoint_url=env("AWS_S3_ENDPOINT_URL", default=""),
+        region=env("AWS_S3_REGION_NAME", default=""),
+        access_key=env("AWS_ACCESS_KEY_ID", default=""),
+        secret_key=env("AWS_SECRET_ACCESS_KEY", default=""),
+    )
 
 # --- Mail ------------------------------------------------------------------------------------
 # EMAIL_DELIVERY: "outbox" (.eml files in OUTBOX_DIR), "smtp", or a django-anymail provider
