@@ -34,7 +34,7 @@ class Heartbeat(bootsteps.StartStopStep):
     """Note in Redis every few seconds that this worker is alive and which queues it consumes (config/heartbeat.py);
     a worker that stops cleanly leaves at once. A consumer step: it runs in every worker, the tests' too."""
 
-    requires = {"celery.worker.consumer.tasks:Tasks"}
+    requires = ("celery.worker.consumer.tasks:Tasks",)
 
     def __init__(self, parent, **kwargs) -> None:
         super().__init__(parent, **kwargs)
