@@ -91,7 +91,14 @@ def broker_client() -> redis.asyncio.Redis:
     return redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
-class HealthView(HealthCheckView):
-    """The checks of /healthz, in order."""
+WEB_CHECKS = (Database, (Broker, {"client_factory": broker_client}), Storage)
 
-    checks = (Database, (Broker, {"client_factory": broker_client}), Storage, Workers)
+
+class HealthView(HealthCheckView):
+    """The checks of /healthz, in order: what the web tier needs, then the workers.
+
+    `/healthz/web` (WEB_CHECKS) leaves the workers out: a load balancer in front of the web machines that probes
+    it keeps serving the pages (and queueing work) while the workers are being restarted.
+    """
+
+    checks = (*WEB_CHECKS, Workers)

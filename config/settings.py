@@ -225,7 +225,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]  # a load balancer probes the web machines over plain HTTP
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/web)?/?$"]  # a load balancer probes the web machines over plain HTTP
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_CONTENT_TYPE_NOSNIFF = True
 # Sessions end after SESSION_COOKIE_AGE seconds of inactivity (each request renews it) and when the browser closes.

@@ -59,6 +59,12 @@ def test_it_fails_naming_the_queues_no_worker_consumed_lately(db, no_heartbeats,
     assert statuses(response)["Celery workers"] == "No worker has consumed these queues lately: send-urgent."
 
 
+def test_the_web_machines_probe_leaves_the_workers_out(db, no_heartbeats, client):
+    response = client.get("/healthz/web", HTTP_ACCEPT="application/json")  # no worker beats at all
+    assert response.status_code == 200
+    assert statuses(response) == {"Database (PostgreSQL)": "OK", "Redis (task queue)": "OK", "File storage": "OK"}
+
+
 def test_the_page_speaks_vietnamese(db, no_heartbeats, client, settings):
     settings.LANGUAGE_CODE = "vi"
     heartbeat.beat("worker-b@host-b", ["send", "render", "events", "celery"])
