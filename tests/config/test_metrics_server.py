@@ -46,13 +46,16 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> requ
     raise AssertionError(f"nothing answered at {url}")
 
 
+@pytest.mark.parametrize("pool", ["threads", "prefork"])
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_serves_its_metrics_and_beats_for_its_queues_until_it_stops():
+def test_a_real_worker_serves_its_metrics_and_beats_for_its_queues_until_it_stops(pool, tmp_path):
     queues, port, name = ["events"], free_port(), f"metrics-test-{free_port()}@localhost"
     heartbeat.forget(queues)
     env = child_environment(METRICS_TOKEN=TOKEN, METRICS_WORKER_PORT=str(port), LOG_LEVEL="WARNING")
+    if pool == "prefork":  # the children's metrics are summed from their files (prometheus-client multiprocess mode)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", "1", "-Q", "events",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", pool, "-c", "1", "-Q", "events",
          "-n", name, "--without-mingle", "--without-gossip", "-l", "warning"],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -61,6 +64,8 @@ def test_a_real_worker_serves_its_metrics_and_beats_for_its_queues_until_it_stop
         assert answer.status_code == 200 and "congvan_signing_seconds_bucket" in answer.text
         assert requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 403
         assert heartbeat.unattended_queues(queues, max_age=60) == []
+        if pool == "prefork":
+            assert list(tmp_path.glob("histogram_*.db")), "the child process writes its metrics to the directory"
     finally:
         worker.terminate()  # a warm shutdown: the worker leaves its queues' heartbeats
         worker.wait(60)
