@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
+from config import object_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded database, outbox and media live here
@@ -39,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "axes",
+    "health_check",
     "config.apps.ProjectConfig",
     "recipients",
     "notices",
@@ -107,8 +110,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 if env("AWS_STORAGE_BUCKET_NAME", default=""):
-    # S3-compatible storage shared by every machine (needs django-storages[s3]).
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    # S3-compatible storage shared by every machine, private (config/object_storage.py).
+    STORAGES["default"] = object_storage.s3_backend(
+        env("AWS_STORAGE_BUCKET_NAME"),
+        endpoint_url=env("AWS_S3_ENDPOINT_URL", default=""),
+        region=env("AWS_S3_REGION_NAME", default=""),
+        access_key=env("AWS_ACCESS_KEY_ID", default=""),
+        secret_key=env("AWS_SECRET_ACCESS_KEY", default=""),
+    )
 
 # --- Mail ------------------------------------------------------------------------------------
 # EMAIL_DELIVERY: "outbox" (.eml files in OUTBOX_DIR), "smtp", or a django-anymail provider
@@ -176,6 +185,18 @@ CELERY_BEAT_SCHEDULE = {
     "remove-merge-files": {"task": "notices.remove_merge_files", "schedule": 3600.0},
 }
 
+# --- Operations: /healthz and /metrics ------------------------------------------------------------
+# Each worker writes a heartbeat to Redis every HEALTH_HEARTBEAT_SECONDS (config/heartbeat.py); /healthz fails when
+# one of HEALTH_WORKER_QUEUES has had no live worker for HEALTH_WORKER_MAX_AGE_SECONDS.
+HEALTH_HEARTBEAT_SECONDS = env.float("HEALTH_HEARTBEAT_SECONDS", default=15.0)
+HEALTH_WORKER_MAX_AGE_SECONDS = env.float("HEALTH_WORKER_MAX_AGE_SECONDS", default=120.0)
+HEALTH_WORKER_QUEUES = env.list("HEALTH_WORKER_QUEUES", default=list(CELERY_TASK_QUEUES))
+# /metrics (and each worker's metrics port) answer only `Authorization: Bearer <METRICS_TOKEN>`; unset: 404.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# A worker serves its own metrics on this port (0: none), on METRICS_WORKER_ADDRESS (keep it internal).
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_ADDRESS = env("METRICS_WORKER_ADDRESS", default="127.0.0.1")
+
 # --- PDF ----------------------------------------------------------------------------------------
 # PKCS#12 file and password of the agency's signing certificate (see create_dev_certificate).
 SIGNING_PKCS12_PATH = env("SIGNING_PKCS12_PATH", default="")
@@ -204,6 +225,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/web)?/?$"]  # a load balancer probes the web machines over plain HTTP
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_CONTENT_TYPE_NOSNIFF = True
 # Sessions end after SESSION_COOKIE_AGE seconds of inactivity (each request renews it) and when the browser closes.

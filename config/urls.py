@@ -4,7 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from config.health import WEB_CHECKS, HealthView
 from notices import acknowledgement
+from notices.views.metrics import metrics
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -14,4 +16,7 @@ urlpatterns = [
     path("xac-thuc/", include("notices.urls")),
     path("tep/", include("notices.file_urls")),  # stored files, for staff only: the media folder is never served
     path("xac-nhan/<str:token>/", acknowledgement.acknowledge, name="acknowledge"),
+    path("healthz", HealthView.as_view(), name="healthz"),  # for monitoring: no login, nothing secret shown
+    path("healthz/web", HealthView.as_view(checks=WEB_CHECKS), name="healthz-web"),  # for the web load balancer
+    path("metrics", metrics, name="metrics"),  # for Prometheus: a bearer token (METRICS_TOKEN), else 404 or 403
 ]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from config import sandbox
 from notices import personalising, rendering, signing, stamping
+from notices.metrics import RENDER_SECONDS
 from notices.models import Dispatch, DispatchCopy, codes
 from notices.models.workflow import WorkflowError
 from recipients.bulk import chunks
@@ -35,7 +36,8 @@ def start(dispatch: Dispatch) -> None:
 def signed_pdf(dispatch: Dispatch, html: str) -> bytes:
     """Return the HTML rendered by WeasyPrint in the sandbox (config/sandbox.py) and signed when a certificate is set."""
     try:  # a runaway render costs the limited child process only
-        pdf = sandbox.run("notices.rendering:render_html", html)
+        with RENDER_SECONDS.labels("dispatch").time():
+            pdf = sandbox.run("notices.rendering:render_html", html)
     except sandbox.SandboxError as exc:
         raise WorkflowError(_("The PDF could not be rendered: %(reason)s") % {"reason": exc}) from exc
     return sign(dispatch, pdf)
@@ -100,7 +102,8 @@ def make_batch(dispatch: Dispatch, frame: stamping.Skeleton | None, appendices: 
 def stamped_pdfs(frame: stamping.Skeleton | None, batch: list) -> list[tuple[bytes, bool]]:
     """Return the batch's unsigned PDFs made in one sandboxed child, and whether each was laid out in full."""
     try:  # a runaway render costs the limited child process only
-        return sandbox.run("notices.stamping:render_copies", frame, batch)
+        with RENDER_SECONDS.labels("copies").time():
+            return sandbox.run("notices.stamping:render_copies", frame, batch)
     except sandbox.SandboxError as exc:
         raise WorkflowError(_("The PDF could not be rendered: %(reason)s") % {"reason": exc}) from exc
 

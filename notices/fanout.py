@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notices import signals
+from notices.metrics import FANOUT_PAGE_SECONDS
 from notices.models import Delivery, DeliveryEvent, DeliveryKind, DeliveryStatus, Dispatch, DispatchStatus
 from notices.transports import TransportError
 from recipients.models import Suppression
@@ -92,6 +93,7 @@ SELECT id, status, %s, CASE WHEN status = %s THEN %s ELSE '' END, '' FROM {deliv
 """
 
 
+@FANOUT_PAGE_SECONDS.time()
 def write_page(dispatch: Dispatch, after: str, upto: str | None) -> list[int]:
     """Write the deliveries of the addresses after `after` up to `upto` (inclusive); return the new queued ids.
 

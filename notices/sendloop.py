@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from notices import mail, recall
+from notices.metrics import MESSAGES_SENT
 from notices.models import Delivery, DeliveryKind, DeliveryStatus, Dispatch, DispatchCopy, DispatchStatus
 from notices.models.delivery import enqueue
 from notices.ratelimit import TokenBucket
@@ -251,4 +252,5 @@ def send_one(delivery: Delivery, letter: mail.Letter, transport: Transport, buck
         record_failure(delivery, exc, queue)
         return 0
     accepted.add(delivery.pk, provider_id)  # committed within SEND_COMMIT_EVERY messages (see Accepted)
+    MESSAGES_SENT.labels(transport.name).inc()
     return 1

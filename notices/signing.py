@@ -37,6 +37,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from notices import rendering, signature_template
+from notices.metrics import SIGNING_SECONDS
 from notices.models.dispatch import DispatchError
 from notices.signature_template import SignatureTemplate
 
@@ -206,6 +207,7 @@ class TimedPdfSigner(signers.PdfSigner):
         return session
 
 
+@SIGNING_SECONDS.time()
 def sign_pdf(data: bytes, reason: str = "", signing_time: datetime.datetime | None = None) -> bytes:
     """Return the PDF signed with the agency's certificate (PAdES B-B, SHA-256) as an incremental update."""
     signer = configured_signer()

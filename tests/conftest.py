@@ -15,6 +15,7 @@ from config.celery import app as celery_app
 from notices import roles
 from notices.models import Dispatch, DispatchStatus, DraftingUnit, Issuer, Signer
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel, RecipientGroup
+from tests.s3_server import S3Server
 from tests.smtp_sink import SmtpSink
 
 pytest_plugins = [
@@ -185,6 +186,20 @@ def smtp_server(settings):
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         yield sink
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server (moto's, in a child process on 127.0.0.1) with an empty bucket."""
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_storage(settings, s3_server) -> S3Server:
+    """Store the test's files in the S3 server's bucket, as a deployment with AWS_STORAGE_BUCKET_NAME does."""
+    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage_backend()}
+    return s3_server
 
 
 @pytest.fixture

@@ -112,3 +112,15 @@ def test_a_hostile_or_damaged_upload_is_listed_as_a_form_error_not_a_server_erro
     assert response.status_code == 200
     assert message in str(response.context["form"].errors["file"])
     assert not Organization.objects.exists()
+
+
+def test_an_upload_waiting_for_confirmation_is_kept_in_the_private_bucket_and_removed_once_imported(
+    clerk_client, s3_storage
+):
+    response = upload(clerk_client, csv_bytes([employer(1), employer(2)]))
+    (kept,) = [key for key in s3_storage.keys() if key.startswith(f"{PENDING_DIR}/")]
+    assert s3_storage.read(kept) == csv_bytes([employer(1), employer(2)])
+    assert not (settings.MEDIA_ROOT / PENDING_DIR).exists(), "nothing on the local disk"
+
+    clerk_client.post(reverse(IMPORT_URL), {"confirm": response.context["token"]})
+    assert Organization.objects.count() == 2 and kept not in s3_storage.keys()
