@@ -6,14 +6,15 @@ import base64
 import hashlib
 
 import pytest
+from django.utils import timezone
 from lxml import etree
 from signxml import XMLVerifier
 from signxml.exceptions import InvalidSignature
 
 from notices import edxml, issuing, xml_signing
-from notices.models import Urgency
+from notices.models import DispatchStatus, Urgency
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel
-from tests.conftest import approve, make_group
+from tests.conftest import make_group
 from tests.notices.conftest import appendix, issue_as_number, stored_pdf
 
 pytestmark = pytest.mark.django_db
@@ -49,10 +50,18 @@ def bodies(draft):
 
 
 @pytest.fixture
-def exported(draft, bodies, clerk, monkeypatch, signing_certificate, small_pdf):
-    """The draft, with an appendix, issued for real as 05/BHXH-QLT on 5 March 2026 and signed."""
-    appendix(draft, "phu-luc.pdf", small_pdf).save()
+def exported(draft, bodies, clerk, monkeypatch, signing_certificate):
+    """The draft issued for real as 05/BHXH-QLT on 5 March 2026: rendered, signed and stored."""
     return issue_as_number(draft, clerk, 5, monkeypatch)
+
+
+def issued_as_stored(dispatch, clerk, pdf: bytes):
+    """Mark the dispatch issued as 05/BHXH-QLT with `pdf` stored, without rendering (for the refusals)."""
+    dispatch.status, dispatch.number, dispatch.year, dispatch.series = DispatchStatus.ISSUED, 5, 2026, "regular"
+    dispatch.issued_at, dispatch.issued_by = timezone.now(), clerk
+    dispatch.store_pdf(pdf)
+    dispatch.save()
+    return dispatch
 
 
 def parse(package: bytes) -> etree._Element:
@@ -101,38 +110,39 @@ def test_the_message_header_names_the_document_as_the_standard_says(exported):
     assert text(root, f"{message}/e:SignerInfo/e:FullName") == "Nguyễn Văn Minh"
     assert text(root, f"{message}/e:OtherInfo/e:Priority") == "0"
     assert text(root, f"{message}/e:OtherInfo/e:PageAmount") == "1"
-    assert text(root, f"{message}/e:OtherInfo/e:Appendixes/e:Appendix") == "Danh sách"
     assert root.xpath(f"{message}/e:ResponseFor", namespaces=NS) == []
+    # A new document (business type 0), traced to the issuer at the issue time.
+    assert text(root, header("e:TraceHeaderList/e:Bussiness/e:BussinessDocType")) == "0"
+    assert text(root, header("e:TraceHeaderList/e:TraceHeader/e:OrganId")) == ISSUER_CODE
+    assert text(root, header("e:TraceHeaderList/e:TraceHeader/e:Timestamp")) == "2026/03/05 09:30:00"
 
 
-def test_to_names_each_state_recipient_with_an_agency_code_and_no_one_else(exported):
+def test_to_names_each_state_recipient_with_an_agency_code_and_to_places_the_addressees(exported):
     root = parse(edxml.package_for(exported))
     codes = [e.text for e in root.xpath(header("e:MessageHeader/e:To/e:OrganId"), namespaces=NS)]
     assert codes == ["000.00.00.H26", "000.00.01.H26"]  # not the employer, not the body without a code
     names = [e.text for e in root.xpath(header("e:MessageHeader/e:To/e:OrganName"), namespaces=NS)]
     assert names == ["UBND thành phố Hà Nội", "Công an thành phố Hà Nội"]
-
-
-def test_to_places_are_the_addressees_each_cut_to_150_characters(exported):
-    root = parse(edxml.package_for(exported))
     places = [e.text for e in root.xpath(header("e:MessageHeader/e:ToPlaces/e:Place"), namespaces=NS)]
-    assert places == ["UBND thành phố Hà Nội", "Công an thành phố Hà Nội", "X" * 150]
+    assert places == ["UBND thành phố Hà Nội", "Công an thành phố Hà Nội", "X" * 150]  # at most 150 characters
 
 
-@pytest.mark.parametrize(
-    ("urgency", "priority"),
-    [(Urgency.NORMAL, "0"), (Urgency.URGENT, "1"), (Urgency.VERY_URGENT, "2"), (Urgency.EXPRESS, "3")],
-)
-def test_priority_is_the_standards_code_of_the_urgency(draft, bodies, clerk, monkeypatch, signing_certificate,
-                                                       urgency, priority):  # fmt: skip
-    draft.urgency = urgency
-    draft.save()
-    root = parse(edxml.package_for(issue_as_number(draft, clerk, 5, monkeypatch)))
-    assert text(root, header("e:MessageHeader/e:OtherInfo/e:Priority")) == priority
+def test_priority_is_the_standards_code_of_the_urgency(exported):
+    priorities = {}
+    for urgency in Urgency:
+        exported.urgency = urgency  # not saved: an issued dispatch's urgency is frozen
+        root = edxml.envelope(exported)
+        priorities[urgency] = root.findtext(".//e:MessageHeader/e:OtherInfo/e:Priority", namespaces=NS)
+    assert priorities == {Urgency.NORMAL: "0", Urgency.URGENT: "1", Urgency.VERY_URGENT: "2", Urgency.EXPRESS: "3"}
 
 
-def test_the_attachments_are_the_stored_signed_pdf_and_appendix_byte_for_byte(exported):
+def test_the_attachments_are_the_stored_signed_pdf_and_appendix_byte_for_byte(
+    draft, bodies, clerk, monkeypatch, signing_certificate, small_pdf
+):
+    appendix(draft, "phu-luc.pdf", small_pdf).save()
+    exported = issue_as_number(draft, clerk, 5, monkeypatch)
     root = parse(edxml.package_for(exported))
+    assert text(root, header("e:MessageHeader/e:OtherInfo/e:Appendixes/e:Appendix")) == "Danh sách"
     attachments = root.findall("e:AttachmentEncoded/e:Attachment", NS)
     decoded = [base64.b64decode(a.findtext("e:ContentTransferEncoded", namespaces=NS)) for a in attachments]
     assert decoded == [stored_pdf(exported), exported.appendices.get().read_mailed()]
@@ -143,13 +153,6 @@ def test_the_attachments_are_the_stored_signed_pdf_and_appendix_byte_for_byte(ex
     references = root.findall("e:edXMLEnvelope/e:edXMLBody/e:edXMLManifest/e:Reference", NS)
     assert [r.findtext("e:ContentId", namespaces=NS) for r in references] == names
     assert [r.get(f"{{{edxml.XLINK_NS}}}href") for r in references] == [f"cid:{name}" for name in names]
-
-
-def test_a_new_document_is_business_type_0_traced_to_the_issuer_at_the_issue_time(exported):
-    root = parse(edxml.package_for(exported))
-    assert text(root, header("e:TraceHeaderList/e:Bussiness/e:BussinessDocType")) == "0"
-    assert text(root, header("e:TraceHeaderList/e:TraceHeader/e:OrganId")) == ISSUER_CODE
-    assert text(root, header("e:TraceHeaderList/e:TraceHeader/e:Timestamp")) == "2026/03/05 09:30:00"
 
 
 def test_the_signature_verifies_against_the_agency_certificate(exported):
@@ -164,19 +167,25 @@ def test_the_signature_verifies_against_the_agency_certificate(exported):
     assert signature.find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", NS) is not None
 
 
-def test_a_changed_subject_fails_the_signature(exported):
-    root = parse(edxml.package_for(exported))
-    root.find(".//e:MessageHeader/e:Subject", NS).text = "V/v chuyển tiền vào tài khoản cá nhân"
-    with pytest.raises(InvalidSignature):
-        XMLVerifier().verify(root, x509_cert=xml_signing.agency_certificate_pem())
-
-
-def test_a_changed_attachment_fails_the_signature(exported):
-    root = parse(edxml.package_for(exported))
-    content = root.find(".//e:AttachmentEncoded/e:Attachment/e:ContentTransferEncoded", NS)
+def test_a_changed_subject_or_attachment_fails_the_signature(exported):
+    package = edxml.package_for(exported)
+    forged_subject = parse(package)
+    forged_subject.find(".//e:MessageHeader/e:Subject", NS).text = "V/v chuyển tiền vào tài khoản cá nhân"
+    forged_file = parse(package)
+    content = forged_file.find(".//e:AttachmentEncoded/e:Attachment/e:ContentTransferEncoded", NS)
     content.text = base64.b64encode(b"%PDF-1.7 forged").decode()
+    for forged in (forged_subject, forged_file):
+        with pytest.raises(InvalidSignature):
+            XMLVerifier().verify(forged, x509_cert=xml_signing.agency_certificate_pem())
+    XMLVerifier().verify(parse(package), x509_cert=xml_signing.agency_certificate_pem())  # the genuine one passes
+
+
+def test_a_package_signed_by_another_certificate_fails_against_ours(exported, settings, second_root):
+    ours = xml_signing.agency_certificate_pem()
+    settings.SIGNING_PKCS12_PATH = str(second_root[0])  # a forger's certificate carrying the agency's names
+    forged = edxml.package_for(exported)
     with pytest.raises(InvalidSignature):
-        XMLVerifier().verify(root, x509_cert=xml_signing.agency_certificate_pem())
+        XMLVerifier().verify(parse(forged), x509_cert=ours)
 
 
 def test_a_recalled_dispatch_exports_the_revoke_variant_without_its_files(exported, clerk):
@@ -213,13 +222,11 @@ def test_a_replacement_says_which_document_it_replaces(exported, clerk, monkeypa
     assert codes == ["000.00.00.H26", "000.00.01.H26"]
 
 
-def test_a_secret_dispatch_is_refused(draft, bodies, clerk, signing_certificate):
+def test_a_secret_dispatch_is_refused(draft, bodies, clerk, signing_certificate, small_pdf):
     draft.secrecy = "mat"
-    draft.save()
-    issuing.issue(approve(draft), clerk)
-    draft.refresh_from_db()
+    secret = issued_as_stored(draft, clerk, small_pdf)
     with pytest.raises(edxml.EdxmlRefused, match="MẬT: secret documents are never exchanged electronically"):
-        edxml.package_for(draft)
+        edxml.package_for(secret)
 
 
 def test_a_draft_is_refused(draft, bodies, signing_certificate):
@@ -227,24 +234,31 @@ def test_a_draft_is_refused(draft, bodies, signing_certificate):
         edxml.package_for(draft)
 
 
-def test_an_issuer_without_an_agency_code_is_refused(exported):
-    exported.issuer.agency_code = ""
-    exported.issuer.save()
+def test_a_personalised_dispatch_is_refused(draft, bodies, clerk, signing_certificate, small_pdf):
+    draft.personalised = True
+    with pytest.raises(edxml.EdxmlRefused, match="one copy per organisation"):
+        edxml.package_for(issued_as_stored(draft, clerk, small_pdf))
+
+
+def test_an_issuer_without_an_agency_code_is_refused(draft, bodies, clerk, signing_certificate, small_pdf):
+    issued = issued_as_stored(draft, clerk, small_pdf)
+    issued.issuer.agency_code = ""
+    issued.issuer.save()
     with pytest.raises(edxml.EdxmlRefused, match="no agency code"):
-        edxml.package_for(exported)
-
-
-def test_a_dispatch_reaching_no_state_body_with_a_code_is_refused(draft, clerk, monkeypatch, signing_certificate):
-    draft.issuer.agency_code = ISSUER_CODE
-    draft.issuer.save()
-    draft.organizations.add(body("Công ty TNHH Minh Anh", "000.00.99.H26", OrganizationKind.EMPLOYER))
-    issued = issue_as_number(draft, clerk, 5, monkeypatch)
-    with pytest.raises(edxml.EdxmlRefused, match="None of this dispatch's recipients"):
         edxml.package_for(issued)
 
 
-def test_without_a_signing_certificate_nothing_is_exported(exported, settings):
+def test_a_dispatch_reaching_no_state_body_with_a_code_is_refused(draft, clerk, signing_certificate, small_pdf):
+    draft.issuer.agency_code = ISSUER_CODE
+    draft.issuer.save()
+    draft.organizations.add(body("Công ty TNHH Minh Anh", "000.00.99.H26", OrganizationKind.EMPLOYER))
+    draft.groups.add(make_group(2))  # offices without a code
+    with pytest.raises(edxml.EdxmlRefused, match="None of this dispatch's recipients"):
+        edxml.package_for(issued_as_stored(draft, clerk, small_pdf))
+
+
+def test_without_a_signing_certificate_nothing_is_exported(draft, bodies, clerk, settings, small_pdf):
     settings.SIGNING_PKCS12_PATH = ""
     settings.DEBUG = False
     with pytest.raises(edxml.EdxmlRefused, match="No signing certificate"):
-        edxml.package_for(exported)
+        edxml.package_for(issued_as_stored(draft, clerk, small_pdf))
