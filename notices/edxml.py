@@ -194,8 +194,8 @@ def message_header(parent: etree._Element, dispatch: Dispatch) -> None:
     for line in dispatch.addressee_lines():
         element(places, "Place", line[:PLACE_MAX])
     other_info(header, dispatch)
-    if dispatch.replaces_id:
-        replaced = dispatch.replaces
+    replaced = dispatch.replaces
+    if replaced is not None:
         fields(header, "ResponseFor", {
             "OrganId": replaced.issuer.agency_code, "Code": replaced.notation,
             "PromulgationDate": promulgation_date(replaced), "DocumentId": document_id(replaced),
@@ -223,16 +223,17 @@ def trace_header_list(parent: etree._Element, dispatch: Dispatch) -> None:
     traces = element(parent, "TraceHeaderList")
     fields(traces, "TraceHeader", {"OrganId": dispatch.issuer.agency_code, "Timestamp": timestamp(moment)})
     business = element(traces, "Bussiness")
+    replaced = dispatch.replaces
     if revoke:
         element(business, "BussinessDocType", REVOKE)
         element(business, "BussinessDocReason", dispatch.recall_reason)
-    elif dispatch.replaces_id:
+    elif replaced is not None:
         element(business, "BussinessDocType", REPLACE)
-        element(business, "BussinessDocReason", f"Thay thế văn bản số {dispatch.replaces.notation}")
+        element(business, "BussinessDocReason", f"Thay thế văn bản số {replaced.notation}")
         replacement = element(element(business, "ReplacementInfoList"), "ReplacementInfo")
-        element(replacement, "DocumentId", document_id(dispatch.replaces))
+        element(replacement, "DocumentId", document_id(replaced))
         organ_ids = element(replacement, "OrganIdList")
-        for organization in receivers(dispatch.replaces):
+        for organization in receivers(replaced):
             element(organ_ids, "OrganId", organization.agency_code)
     else:
         element(business, "BussinessDocType", NEW)

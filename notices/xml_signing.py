@@ -29,7 +29,10 @@ def signature_placeholder() -> etree._Element:
 
 def agency_certificate() -> x509.Certificate:
     """Return the agency's signing certificate (the one in the signed packages' KeyInfo)."""
-    return x509.load_der_x509_certificate(signing.configured_signer().signing_cert.dump())
+    certificate = signing.configured_signer().signing_cert
+    if certificate is None:
+        raise signing.SigningError("The signing certificate file holds no certificate.")
+    return x509.load_der_x509_certificate(certificate.dump())
 
 
 def agency_certificate_pem() -> str:
