@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import datetime
 import io
+import re
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -30,8 +31,9 @@ from pypdf import PdfReader
 
 from notices import people, signing, xml_signing
 from notices.models import Dispatch, Urgency
+from notices.models.choices import DispatchStatus
 from notices.models.dispatch import DispatchError
-from notices.models.workflow import FROZEN_STATUSES, DispatchStatus
+from notices.models.workflow import FROZEN_STATUSES
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -44,6 +46,7 @@ ADMINISTRATIVE = "2"  # DocumentType/Type: 1 a legal normative document, 2 an ad
 TYPE_NAME = "Công văn"
 SPHERE = "Liên thông văn bản quốc gia"
 ISSUED_REASON = "Văn bản điện tử mới"
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot hold
 
 
 class EdxmlRefused(DispatchError):
@@ -73,7 +76,7 @@ def package_for(dispatch: Dispatch) -> bytes:
 
 def refusal_of(dispatch: Dispatch):
     """Return why the dispatch cannot be exported now (a message), or None."""
-    if not dispatch.number or dispatch.status not in FROZEN_STATUSES:
+    if not dispatch.number or not dispatch.pdf or dispatch.status not in FROZEN_STATUSES:
         return _("Only an issued dispatch can be exported as an edXML package.")
     if dispatch.is_secret:
         return _("This dispatch is marked %(secrecy)s: secret documents are never exchanged electronically.") % {
@@ -132,7 +135,7 @@ def element(parent: etree._Element, tag: str, text: str | None = None, **attribu
     """Append a child in the edXML namespace (with its text, if any) and return it."""
     child = etree.SubElement(parent, f"{{{NS}}}{tag}", attributes)
     if text is not None:
-        child.text = text
+        child.text = NOT_XML.sub("", text)  # a stray control character in a typed line must not stop the export
     return child
 
 

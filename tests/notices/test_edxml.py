@@ -219,3 +219,10 @@ def test_without_a_signing_certificate_nothing_is_exported(draft, bodies, clerk,
     settings.DEBUG = False
     with pytest.raises(edxml.EdxmlRefused, match="No signing certificate"):
         edxml.package_for(issued_as_stored(draft, clerk, small_pdf))
+
+
+def test_a_control_character_typed_in_a_line_does_not_stop_the_export(draft, bodies, clerk, signing_certificate,
+                                                                      small_pdf):  # fmt: skip
+    draft.addressees = "UBND thành phố\x01 Hà Nội"
+    package = edxml.package_for(issued_as_stored(draft, clerk, small_pdf))
+    assert text(parse(package), header("e:MessageHeader/e:ToPlaces/e:Place")) == "UBND thành phố Hà Nội"
