@@ -100,3 +100,11 @@ def test_a_recalled_dispatch_links_and_downloads_the_revoke_package(client, issu
     response = download(client, clerk, issued)
     assert response["Content-Disposition"] == 'attachment; filename="05-BHXH-QLT-thu-hoi.edxml"'
     assert etree.fromstring(response.content).findtext(".//e:BussinessDocType", namespaces=NS) == "1"
+
+
+def test_a_secret_dispatch_page_offers_no_package(client, draft, bodies, clerk, small_pdf, signing_certificate):
+    draft.secrecy = "mat"
+    secret = issued_as_stored(draft, clerk, small_pdf)
+    client.force_login(clerk)
+    page = client.get(reverse("admin:notices_dispatch_change", args=[secret.pk])).content.decode()
+    assert reverse("files:dispatch_edxml", args=[secret.pk]) not in page and "EdXML package" in page
