@@ -41,7 +41,15 @@ def normalize_tags(text: str) -> str:
     return ", ".join(sorted(tag for tag in tags if tag))
 
 
+# The kinds that are not state bodies: they are not on the national document exchange (edXML).
+NON_STATE_KINDS = (OrganizationKind.EMPLOYER, OrganizationKind.COLLECTION_AGENT)
+
+
 class OrganizationQuerySet(models.QuerySet):
+    def edxml_receivers(self) -> OrganizationQuerySet:
+        """Return the state bodies that carry an agency code: those an edXML package is addressed to."""
+        return self.exclude(kind__in=NON_STATE_KINDS).exclude(agency_code="")
+
     def ranked_for(self, text: str) -> OrganizationQuerySet:
         """Return the organisations ordered for a search of `text`, accents and case aside.
 

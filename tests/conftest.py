@@ -21,6 +21,7 @@ from tests.smtp_sink import SmtpSink
 pytest_plugins = [
     "tests.notices.delivery_fixtures",  # issue_to, fresh_broker, sent (the delivery tests)
     "tests.notices.merge_fixtures",  # employers, personalised, uploaded (the merge data tests)
+    "tests.notices.edxml_fixtures",  # bodies, exported, issued_as_stored (the edXML tests)
 ]
 WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
 

@@ -14,7 +14,7 @@ from notices.admin.records import FoldedSearchMixin
 from notices.admin.sending import SendingAdminMixin
 from notices.admin.workflow import WorkflowAdminMixin, issued_message
 from notices.issuing import issue
-from notices.models import DeliveryStatus, Dispatch
+from notices.models import DeliveryStatus, Dispatch, DispatchStatus
 from notices.models.workflow import WorkflowError
 from notices.sanitizing import sanitize_body
 
@@ -30,7 +30,7 @@ class DispatchAdmin(
     autocomplete_fields = ["groups", "organizations"]
     actions = ["issue_and_send", "register_secret"]
     readonly_fields = [
-        "status", "notation_display", "issued_at", "issued_by_name", "pdf_download", "pdf_sha256", "delivery_summary", "body_display",
+        "status", "notation_display", "issued_at", "issued_by_name", "pdf_download", "pdf_sha256", "edxml_download", "delivery_summary", "body_display",
     ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["issuer", "drafting_unit", "signer", "subject", "urgency", "secrecy"]}),
@@ -38,7 +38,17 @@ class DispatchAdmin(
         (_("Content"), {"fields": ["personalised", "body"]}),
         (
             _("Register"),
-            {"fields": ["status", "notation_display", "issued_at", "issued_by_name", "pdf_download", "pdf_sha256"]},
+            {
+                "fields": [
+                    "status",
+                    "notation_display",
+                    "issued_at",
+                    "issued_by_name",
+                    "pdf_download",
+                    "pdf_sha256",
+                    "edxml_download",
+                ]
+            },
         ),
         (_("Deliveries"), {"fields": ["delivery_summary"]}),
     ]
@@ -66,6 +76,15 @@ class DispatchAdmin(
         if not dispatch.pdf:
             return "—"
         return format_html('<a href="{}">{}</a>', reverse("files:dispatch_pdf", args=[dispatch.pk]), _("Download"))
+
+    @admin.display(description=_("edXML package"))
+    def edxml_download(self, dispatch: Dispatch) -> str:
+        """Link the signed edXML package (QCVN 102:2016) of an issued dispatch that is not secret."""
+        if not dispatch.number or dispatch.is_secret:
+            return "—"
+        recalled = dispatch.status == DispatchStatus.RECALLED
+        label = _("Download the edXML revoke package") if recalled else _("Download the edXML package")
+        return format_html('<a href="{}">{}</a>', reverse("files:dispatch_edxml", args=[dispatch.pk]), label)
 
     @admin.display(description=_("issued by"))
     def issued_by_name(self, dispatch: Dispatch) -> str:

@@ -39,6 +39,13 @@ class Issuer(models.Model):
         ),
     )
     abbreviation = models.CharField(_("abbreviation"), max_length=20, help_text=_("e.g. BHXH"))
+    # The national document exchange (edXML, QCVN 102:2016) names every body by its 13-character code.
+    agency_code = models.CharField(
+        _("agency code"),
+        max_length=13,
+        blank=True,
+        help_text=_("13-character organisation code of the national document exchange (edXML), e.g. 000.00.00.G22."),
+    )
     place = models.CharField(_("place"), max_length=100, default="Hà Nội")
     address = models.CharField(_("address"), max_length=500, blank=True)
     phone = models.CharField(_("phone"), max_length=100, blank=True)

@@ -41,3 +41,16 @@ def test_an_address_that_mixes_scripts_is_refused_by_the_model_too():
     email = OrganizationEmail(organization=org("Sở Tư pháp"), address="\u0430dmin@stp.example.vn")
     with pytest.raises(ValidationError, match="U\\+0430 CYRILLIC SMALL LETTER A"):
         email.full_clean()
+
+
+def test_the_edxml_receivers_are_the_state_bodies_that_carry_an_agency_code():
+    def body(name: str, kind: str, code: str) -> Organization:
+        return Organization.objects.create(name=name, kind=kind, level="city", agency_code=code)
+
+    body("UBND thành phố Hà Nội", "committee", "000.00.00.H26")
+    body("Công an thành phố Hà Nội", "police", "000.00.01.H26")
+    body("Sở Tài chính", "department", "")
+    body("Công ty TNHH Minh Anh", "employer", "000.00.99.H26")
+    body("Bưu điện thành phố Hà Nội", "agent", "000.00.98.H26")
+    names = Organization.objects.edxml_receivers().order_by("agency_code").values_list("name", flat=True)
+    assert list(names) == ["UBND thành phố Hà Nội", "Công an thành phố Hà Nội"]
