@@ -54,6 +54,7 @@ class Transition:
     label: Promise
     asks_reason: bool = False
     confirms: bool = False  # a page says what the action will do before it runs
+    asks_time: bool = False  # a page asks when (the scheduled issue)
     secret_label: Promise | None = None  # the label for a secret dispatch (never emailed), when it differs
 
     def label_for(self, dispatch) -> Promise:
@@ -68,7 +69,8 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("approve", (S.SUBMITTED,), S.APPROVED, "approve_dispatch", _("Approve")),
         Transition("return", (S.SUBMITTED, S.APPROVED, S.SCHEDULED), S.DRAFT, "approve_dispatch", _("Return to drafter"),
                    asks_reason=True),
-        Transition("schedule", (S.APPROVED, S.SCHEDULED), S.SCHEDULED, "schedule_dispatch", _("Schedule the issue")),
+        Transition("schedule", (S.APPROVED, S.SCHEDULED), S.SCHEDULED, "schedule_dispatch", _("Schedule the issue"),
+                   asks_time=True),
         Transition("unschedule", (S.SCHEDULED,), S.APPROVED, "schedule_dispatch", _("Cancel the schedule")),
         Transition("issue", (S.APPROVED, S.SCHEDULED), S.ISSUED, "issue_dispatch", _("Issue and send"), confirms=True,
                    secret_label=_("Issue (not emailed)")),
