@@ -99,3 +99,25 @@ def test_an_urgent_dispatch_must_be_acknowledged_by_the_next_working_day(approve
 def test_beat_runs_the_scheduled_issue_and_the_reminders():
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"notices.issue_scheduled", "notices.send_reminders"} <= tasks
+
+
+@pytest.mark.django_db
+def test_a_recalled_dispatch_keeps_no_schedule_and_beat_never_issues_it_again(approved, clerk, monkeypatch):
+    when = timezone.now() + HOUR
+    approved.schedule(clerk, when)
+    move_clock(monkeypatch, when + datetime.timedelta(seconds=1))
+    assert issuing.issue_scheduled(approved.pk) is True
+    approved.refresh_from_db()
+    issuing.recall(approved, clerk, "Ban hành nhầm.")
+    approved.refresh_from_db()
+    assert approved.scheduled_for is None and approved.status == DispatchStatus.RECALLED
+    move_clock(monkeypatch, when + HOUR)
+    assert not Dispatch.objects.due_for_issue(when + HOUR).exists()
+    assert issuing.issue_scheduled(approved.pk) is False
+    assert AuditEvent.objects.for_object(approved).filter(action="issue").count() == 1
+
+
+def test_a_worker_registers_the_beat_tasks():
+    celery_app.loader.import_default_modules()
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert tasks <= set(celery_app.tasks)
