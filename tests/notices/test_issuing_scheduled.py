@@ -6,6 +6,8 @@ The clock is the one faked seam: `timezone.now()` is moved past the scheduled ti
 from __future__ import annotations
 
 import datetime
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -14,7 +16,8 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from notices import issuing
 from notices.models import AuditEvent, Dispatch, DispatchStatus, Urgency
-from tests.conftest import wait_until
+from tests.conftest import approve, wait_until
+from tests.processes import child_environment
 
 HOUR = datetime.timedelta(hours=1)
 
@@ -121,3 +124,25 @@ def test_a_worker_registers_the_beat_tasks():
     celery_app.loader.import_default_modules()
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert tasks <= set(celery_app.tasks)
+
+
+def test_a_real_celery_beat_issues_the_scheduled_dispatch_and_not_the_one_returned_to_draft(
+    approved, clerk, approver, celery_worker, fresh_broker, tmp_path
+):
+    """celery beat runs as its own process on the test Redis; the in-process worker issues what it queues."""
+    returned = approve(Dispatch.objects.create(
+        issuer=approved.issuer, drafting_unit=approved.drafting_unit, signer=approved.signer, subject="trả lại",
+        body="<p>Nội dung./.</p>", created_by=approved.created_by))  # fmt: skip
+    returned.schedule(clerk, timezone.now() + datetime.timedelta(seconds=2))
+    returned.return_to_draft(approver, "Sửa lại.")
+    approved.schedule(clerk, timezone.now() + datetime.timedelta(seconds=4))
+    env = child_environment(VAR_DIR=str(tmp_path), SCHEDULE_CHECK_SECONDS="1")
+    beat = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "WARNING"],
+                            cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_until(lambda: Dispatch.objects.filter(pk=approved.pk, number__isnull=False).exists(), timeout=90)
+    finally:
+        beat.terminate()
+        beat.wait(timeout=30)
+    returned.refresh_from_db()
+    assert returned.status == DispatchStatus.DRAFT and returned.number is None
