@@ -141,6 +141,12 @@ else:
 ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Bảo hiểm xã hội thành phố Hà Nội <congvan@bhxh.example.vn>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The Reply-To of emails whose drafting unit names no mailbox of its own (empty: no Reply-To header).
+DEFAULT_REPLY_TO = env("DEFAULT_REPLY_TO", default="")
+# Acknowledgement reminders: sent this many working days after the deadline (then after the last reminder),
+# at most REMINDER_MAX times per dispatch, counting the ones a clerk sends by hand.
+REMINDER_AFTER_WORKING_DAYS = env.int("REMINDER_AFTER_WORKING_DAYS", default=1)
+REMINDER_MAX = env.int("REMINDER_MAX", default=2)
 
 # --- Celery ------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -177,12 +183,22 @@ CELERY_TASK_ROUTES = {
     "notices.send_test_copy": {"queue": "send-urgent"},
     "notices.sweep": {"queue": "events"},
     "notices.remove_merge_files": {"queue": "events"},
+    "notices.issue_scheduled": {"queue": "render"},
+    "notices.send_reminders": {"queue": "events"},
 }
 # Beat's run-time state lives with the other run-time files, never in the repository root.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "notices.sweep", "schedule": env.float("SEND_SWEEP_INTERVAL_SECONDS", default=60.0)},
     "remove-merge-files": {"task": "notices.remove_merge_files", "schedule": 3600.0},
+    "issue-scheduled": {
+        "task": "notices.issue_scheduled",
+        "schedule": env.float("SCHEDULE_CHECK_SECONDS", default=30.0),
+    },
+    "send-reminders": {
+        "task": "notices.send_reminders",
+        "schedule": env.float("REMINDER_CHECK_SECONDS", default=900.0),
+    },
 }
 
 # --- Operations: /healthz and /metrics ------------------------------------------------------------

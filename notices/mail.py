@@ -37,7 +37,9 @@ TEMPLATES: dict[str, tuple[str, str | None]] = {
     DeliveryKind.DISPATCH: ("notices/email/dispatch.txt", "notices/email/dispatch.html"),
     DeliveryKind.TEST_COPY: ("notices/email/dispatch.txt", "notices/email/dispatch.html"),
     DeliveryKind.RECALL: ("notices/email/recall.txt", None),
+    DeliveryKind.REMINDER: ("notices/email/reminder.txt", None),
 }
+WITHOUT_ATTACHMENTS = (DeliveryKind.RECALL, DeliveryKind.REMINDER)  # they point at the dispatch, not carry it
 CACHE_SIZE = 8
 _cache: OrderedDict[tuple, Letter] = OrderedDict()
 _lock = threading.Lock()
@@ -164,7 +166,8 @@ def recipient_of(delivery: Delivery, copy: DispatchCopy | None = None, letter: L
         address=delivery.address,
         message_id=message_id(delivery.pk, delivery.dispatch_id),
         organization_name=delivery.organization_name,
-        links={"acknowledge": acknowledgement.url(delivery.pk)},
+        # A reminder's link acknowledges the dispatch email it reminds of.
+        links={"acknowledge": acknowledgement.url(delivery.reminds_id or delivery.pk)},
     )
     if copy is not None:
         appendices = letter.attachments[1:] if letter is not None else []  # the shared PDF comes first
@@ -181,7 +184,7 @@ def agency_in_sentence(dispatch: Dispatch) -> str:
 
 
 def subject_of(dispatch: Dispatch, kind: str, about: str = "") -> str:
-    """Return the email subject: urgency first ("[HỎA TỐC] [Số 05/BHXH-QLT] V/v ..."), TEST or THU HỒI marked.
+    """Return the email subject: urgency first ("[HỎA TỐC] [Số 05/BHXH-QLT] V/v ..."), TEST, THU HỒI or Nhắc lại marked.
 
     `about` replaces the dispatch's "V/v" (a copy of a personalised dispatch has its own).
     """
@@ -190,6 +193,8 @@ def subject_of(dispatch: Dispatch, kind: str, about: str = "") -> str:
         return f"[THU HỒI] Số {dispatch.notation} V/v {about}"
     urgency = f"[{dispatch.get_urgency_display()}] " if dispatch.urgency else ""
     subject = f"{urgency}{dispatch.email_subject(about)}"
+    if kind == DeliveryKind.REMINDER:
+        return f"Nhắc lại: {subject}"
     return f"[TEST] {subject}" if kind == DeliveryKind.TEST_COPY else subject
 
 
@@ -220,8 +225,16 @@ def build(dispatch: Dispatch, kind: str, attachments: list[Attachment]) -> Lette
         text=render_to_string(text_template, context),
         html=render_to_string(html_template, context) if html_template else "",
         attachments=attachments,
-        headers=URGENT_HEADERS if urgent and kind != DeliveryKind.RECALL else {},
+        headers={**(URGENT_HEADERS if urgent and kind != DeliveryKind.RECALL else {}), **reply_to_header(dispatch)},
     )
+
+
+def reply_to_header(dispatch: Dispatch) -> dict[str, str]:
+    """Return the Reply-To header: the drafting unit's mailbox, else DEFAULT_REPLY_TO, never the sending address."""
+    address = dispatch.drafting_unit.reply_to or settings.DEFAULT_REPLY_TO
+    if not address or parseaddr(address)[1].lower() == parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower():
+        return {}
+    return {"Reply-To": address}
 
 
 def letter_for(dispatch: Dispatch, kind: str) -> Letter:
@@ -231,7 +244,7 @@ def letter_for(dispatch: Dispatch, kind: str) -> Letter:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    attachments = [] if kind == DeliveryKind.RECALL else dispatch_attachments(dispatch)
+    attachments = [] if kind in WITHOUT_ATTACHMENTS else dispatch_attachments(dispatch)
     letter = build(dispatch, kind, attachments)
     with _lock:
         _cache[key] = letter

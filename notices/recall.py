@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from notices.models import Delivery, DeliveryEvent, DeliveryKind, DeliveryStatus, Dispatch, RecallNotice
+from notices.models import Delivery, DeliveryEvent, DeliveryKind, DeliveryStatus, Dispatch, RecallNotice, Reminder
 from notices.models.delivery import STOPPABLE, URGENT_QUEUE, enqueue
 
 S = DeliveryStatus
@@ -18,6 +18,9 @@ S = DeliveryStatus
 def queue_notices(dispatch: Dispatch) -> int:
     """Stop what still waits, write one notice per address already sent the dispatch, queue them; return how many."""
     dispatch.deliveries.filter(STOPPABLE).move_all(S.CANCELLED, "the dispatch was recalled", next_attempt_at=None)
+    Reminder.objects.filter(STOPPABLE, dispatch=dispatch).move_all(
+        S.CANCELLED, "the dispatch was recalled", next_attempt_at=None
+    )
     already = RecallNotice.objects.filter(dispatch=dispatch).values("address")
     sent = dispatch.deliveries.filter(sent_at__isnull=False).exclude(address__in=already)
     now = timezone.now()

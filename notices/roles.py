@@ -24,7 +24,7 @@ ADMINISTRATOR = "Quản trị"
 VIEW_ALL = [
     "view_dispatch", "view_delivery", "view_issuer", "view_draftingunit", "view_signer",
     "view_organization", "view_organizationemail", "view_recipientgroup", "view_suppression",
-    "view_outgoingregister", "view_sendrecord", "view_deliveryevent",
+    "view_outgoingregister", "view_sendrecord", "view_deliveryevent", "view_dayoff",
 ]  # fmt: skip
 APPENDIX_EDIT = ["view_appendix", "add_appendix", "change_appendix", "delete_appendix"]  # document concern
 ROLE_PERMISSIONS = {
@@ -34,7 +34,12 @@ ROLE_PERMISSIONS = {
         *VIEW_ALL,
         "issue_dispatch",
         "recall_dispatch",
+        "schedule_dispatch",
+        "send_reminders",
         "export_records",
+        "add_dayoff",
+        "change_dayoff",
+        "delete_dayoff",
         "add_organization",
         "change_organization",
         "add_organizationemail",

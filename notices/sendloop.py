@@ -1,6 +1,6 @@
 """The send loop: claim a batch → build each message → send it through the transport → record the outcome.
 
-Dispatch emails, test copies and recall notices all go through here, under the shared rate limit (one Redis
+Dispatch emails, test copies, recall notices and reminders all go through here, under the shared rate limit (one Redis
 token bucket per transport) and the suppression list. Accepted messages are committed together, at most
 SEND_COMMIT_EVERY messages or SEND_COMMIT_SECONDS after the provider accepted them (see `Accepted`).
 """
@@ -143,10 +143,14 @@ def hold_back(deliveries: list[Delivery], dispatch: Dispatch) -> list[Delivery]:
         .filter(address__in=[d.address for d in deliveries])
         .values_list("address", flat=True)
     )
+    acknowledged = acknowledged_since(deliveries)
     sendable = []
     for delivery in deliveries:
         reason = refusal(dispatch, delivery.kind)
-        if reason:
+        if delivery.pk in acknowledged:
+            Delivery.every_kind.transition(delivery.pk, S.CANCELLED, "acknowledged before the reminder left",
+                                           from_=[S.SENDING])  # fmt: skip
+        elif reason:
             Delivery.every_kind.transition(delivery.pk, S.FAILED, reason, from_=[S.SENDING], last_error=reason)
         elif delivery.address in suppressed:
             Delivery.every_kind.transition(delivery.pk, S.SUPPRESSED, "address is on the suppression list",
@@ -154,6 +158,16 @@ def hold_back(deliveries: list[Delivery], dispatch: Dispatch) -> list[Delivery]:
         else:
             sendable.append(delivery)
     return sendable
+
+
+def acknowledged_since(deliveries: list[Delivery]) -> set[int]:
+    """Return the reminders of the batch whose organisation acknowledged the dispatch after they were queued."""
+    reminders = [d for d in deliveries if d.kind == DeliveryKind.REMINDER]
+    if not reminders:
+        return set()
+    acknowledged = Delivery.objects.filter(dispatch_id=reminders[0].dispatch_id, acknowledged_at__isnull=False)
+    organizations = set(acknowledged.values_list("organization_id", flat=True))
+    return {d.pk for d in reminders if d.organization_id in organizations}
 
 
 def fail_unfinished(delivery_ids: list[int], reason: str) -> None:

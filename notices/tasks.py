@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 from kombu.exceptions import ChannelError
 
 from config.celery import app
-from notices import copies, fanout, sendloop, sweeper
+from notices import copies, fanout, issuing, reminders, sendloop, sweeper
 from notices.models import Dispatch, DispatchStatus, MergeFile
 from notices.models.delivery import QUEUE, URGENT_QUEUE, enqueue
 
@@ -98,6 +99,20 @@ def remove_merge_files() -> int:
     for merge_file in expired:
         merge_file.remove()
     return len(expired)
+
+
+@shared_task(name="notices.issue_scheduled")
+def issue_scheduled() -> int:
+    """Issue every scheduled dispatch whose time has come (beat); each is locked and checked again first."""
+    now = timezone.now()
+    due = list(Dispatch.objects.due_for_issue(now).values_list("pk", flat=True))
+    return sum(issuing.issue_scheduled(pk, now) for pk in due)
+
+
+@shared_task(name="notices.send_reminders")
+def send_reminders() -> int:
+    """Queue the acknowledgement reminders due today (beat); a round already queued is never queued again."""
+    return reminders.queue_due()
 
 
 @shared_task(name="notices.sweep")

@@ -7,6 +7,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from notices import people
+from notices.admin.acknowledgements import AcknowledgementAdminMixin
 from notices.admin.deliveries import deliveries_url
 from notices.admin.document import DocumentAdminMixin
 from notices.admin.merge import MergeAdminMixin
@@ -21,8 +22,9 @@ from notices.sanitizing import sanitize_body
 
 @admin.register(Dispatch)
 class DispatchAdmin(
-    MergeAdminMixin, WorkflowAdminMixin, SendingAdminMixin, DocumentAdminMixin, FoldedSearchMixin, admin.ModelAdmin
-):
+    MergeAdminMixin, WorkflowAdminMixin, SendingAdminMixin, AcknowledgementAdminMixin, DocumentAdminMixin,
+    FoldedSearchMixin, admin.ModelAdmin,
+):  # fmt: skip
     list_display = ["__str__", "status", "urgency", "drafting_unit", "issued_at", "created_at"]
     list_filter = ["status", "urgency", "secrecy", "drafting_unit"]
     search_fields = ["subject"]
@@ -30,10 +32,10 @@ class DispatchAdmin(
     autocomplete_fields = ["groups", "organizations"]
     actions = ["issue_and_send", "register_secret"]
     readonly_fields = [
-        "status", "notation_display", "issued_at", "issued_by_name", "pdf_download", "pdf_sha256", "edxml_download", "delivery_summary", "body_display",
+        "status", "notation_display", "issued_at", "issued_by_name", "pdf_download", "pdf_sha256", "edxml_download", "delivery_summary", "acknowledgement_summary", "body_display",
     ]  # fmt: skip
     fieldsets = [
-        (None, {"fields": ["issuer", "drafting_unit", "signer", "subject", "urgency", "secrecy"]}),
+        (None, {"fields": ["issuer", "drafting_unit", "signer", "subject", "urgency", "secrecy", "acknowledge_by"]}),
         (_("Recipients"), {"fields": ["groups", "organizations", "addressees", "extra_distribution"]}),
         (_("Content"), {"fields": ["personalised", "body"]}),
         (
@@ -50,7 +52,7 @@ class DispatchAdmin(
                 ]
             },
         ),
-        (_("Deliveries"), {"fields": ["delivery_summary"]}),
+        (_("Deliveries"), {"fields": ["delivery_summary", "acknowledgement_summary"]}),
     ]
 
     def save_model(self, request, obj: Dispatch, form, change: bool) -> None:

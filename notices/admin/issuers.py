@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from notices.models import DraftingUnit, Issuer, Signer
+from notices.models import DayOff, DraftingUnit, Issuer, Signer
 
 
 @admin.register(Issuer)
@@ -12,7 +12,7 @@ class IssuerAdmin(admin.ModelAdmin):
 
 @admin.register(DraftingUnit)
 class DraftingUnitAdmin(admin.ModelAdmin):
-    list_display = ["abbreviation", "name", "issuer"]
+    list_display = ["abbreviation", "name", "issuer", "reply_to"]
     search_fields = ["abbreviation", "name"]
 
 
@@ -20,3 +20,12 @@ class DraftingUnitAdmin(admin.ModelAdmin):
 class SignerAdmin(admin.ModelAdmin):
     list_display = ["full_name", "authority", "position", "active"]
     list_filter = ["active"]
+
+
+@admin.register(DayOff)
+class DayOffAdmin(admin.ModelAdmin):
+    """The agency's days off and make-up working days, on top of Vietnam's public holidays."""
+
+    list_display = ["day", "kind", "description"]
+    list_filter = ["kind"]
+    date_hierarchy = "day"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -14,7 +16,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from config.admin_mixins import ModelAdminMixinBase
-from notices import issuing, people
+from notices import issuing, people, working_days
 from notices.admin.paging import CappedCountPaginator
 from notices.models import AuditEvent, Dispatch
 from notices.models.workflow import TRANSITIONS, WorkflowError
@@ -27,10 +29,20 @@ def issued_message(dispatch: Dispatch) -> str:
     return _t("Registered %(notation)s in the secret series; it is not emailed.") % {"notation": dispatch.notation}
 
 
+def scheduled_time(value: str) -> datetime.datetime:
+    """Return the Hà Nội time typed in the schedule form ("2027-02-11T07:00"); refuse what is not a time."""
+    try:
+        naive = datetime.datetime.strptime(value.strip(), "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise WorkflowError(_t("Enter the date and time of the scheduled issue.")) from None
+    return naive.replace(tzinfo=working_days.AGENCY_TIMEZONE)
+
+
 class WorkflowAdminMixin(ModelAdminMixinBase):
     """Add the workflow transitions to DispatchAdmin; every one of them goes through a model method."""
 
-    workflow_fields = ["submitted_at", "approved_by_name", "approved_at", "return_comment", "recall_display"]
+    workflow_fields = ["submitted_at", "approved_by_name", "approved_at", "schedule_display", "return_comment",
+                       "recall_display"]  # fmt: skip
     # The dispatch list stays fast with years of dispatches: no N+1 for the notation, no full count.
     list_select_related = ["issuer", "drafting_unit"]
     paginator = CappedCountPaginator
@@ -60,6 +72,13 @@ class WorkflowAdminMixin(ModelAdminMixinBase):
     @admin.display(description=_("approved by"))
     def approved_by_name(self, dispatch: Dispatch) -> str:
         return people.full_name(dispatch.approved_by) or "—"
+
+    @admin.display(description=_("scheduled issue"))
+    def schedule_display(self, dispatch: Dispatch) -> str:
+        if not dispatch.scheduled_for or dispatch.status != "scheduled":
+            return "—"
+        by = people.full_name(dispatch.scheduled_by)
+        return f"{localtime(dispatch.scheduled_for).strftime('%H:%M %d/%m/%Y')} ({by})"
 
     @admin.display(description=_("recall / replacement"))
     def recall_display(self, dispatch: Dispatch) -> str:
@@ -119,7 +138,7 @@ class WorkflowAdminMixin(ModelAdminMixinBase):
             return []
         return [
             {"name": t.name, "label": t.label_for(obj), "url": self.workflow_url(obj, t.name),
-             "asks": t.asks_reason or t.confirms}
+             "asks": t.asks_reason or t.confirms or t.asks_time}
             for t in obj.available_transitions(request.user)
         ]  # fmt: skip
 
@@ -134,6 +153,8 @@ class WorkflowAdminMixin(ModelAdminMixinBase):
         transition = TRANSITIONS[action]
         if request.method == "GET" and transition.asks_reason:
             return self.reason_form(request, dispatch, action, transition.label_for(dispatch))
+        if request.method == "GET" and transition.asks_time:
+            return self.schedule_form(request, dispatch, transition.label_for(dispatch))
         if request.method == "GET" and transition.confirms:
             return self.issue_confirmation(request, dispatch)
         if request.method != "POST":
@@ -153,6 +174,13 @@ class WorkflowAdminMixin(ModelAdminMixinBase):
                 dispatch.approve(user)
             elif action == "return":
                 dispatch.return_to_draft(user, reason)
+            elif action == "schedule":
+                dispatch.schedule(user, scheduled_time(request.POST.get("scheduled_for", "")))
+                when = localtime(dispatch.scheduled_for).strftime("%H:%M %d/%m/%Y")
+                self.message_user(request, _("Scheduled: it will be issued and sent at %(when)s.") % {"when": when})
+                return dispatch
+            elif action == "unschedule":
+                dispatch.unschedule(user)
             elif action == "issue":
                 issuing.issue(dispatch, user)
                 self.message_user(request, issued_message(dispatch))
@@ -181,6 +209,13 @@ class WorkflowAdminMixin(ModelAdminMixinBase):
             "action": action,
             "action_url": self.workflow_url(dispatch, action),
         }
+
+    def schedule_form(self, request, dispatch: Dispatch, label) -> TemplateResponse:
+        """Ask when to issue: the current schedule, else 07:00 of the next working day in Hà Nội."""
+        suggested = localtime(dispatch.scheduled_for) if dispatch.scheduled_for else working_days.next_working_morning()
+        context = {**self.page_context(request, dispatch, "schedule", label),
+                   "suggested": suggested.strftime("%Y-%m-%dT%H:%M")}  # fmt: skip
+        return TemplateResponse(request, "admin/notices/dispatch/workflow_schedule.html", context)
 
     def reason_form(self, request, dispatch: Dispatch, action: str, label) -> TemplateResponse:
         context = self.page_context(request, dispatch, action, label)

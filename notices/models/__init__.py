@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from notices.models.appendix import Appendix
 from notices.models.audit import AuditEvent
+from notices.models.calendar import DayKind, DayOff
 from notices.models.copies import DispatchCopy
-from notices.models.delivery import Delivery, DeliveryKind, DeliveryStatus, RecallNotice, RecallStatus
+from notices.models.delivery import Delivery, DeliveryKind, DeliveryStatus, RecallNotice, RecallStatus, Reminder
 from notices.models.dispatch import Dispatch, DispatchStatus, RegisterCounter, Secrecy, Urgency
 from notices.models.events import DeliveryEvent
 from notices.models.issuers import DraftingUnit, Issuer, Signer
@@ -13,6 +14,8 @@ from notices.models.register import OutgoingRegister, SendRecord
 __all__ = [
     "Appendix",
     "AuditEvent",
+    "DayKind",
+    "DayOff",
     "Delivery",
     "DeliveryEvent",
     "DeliveryKind",
@@ -29,6 +32,7 @@ __all__ = [
     "RecallNotice",
     "RecallStatus",
     "RegisterCounter",
+    "Reminder",
     "Secrecy",
     "SendRecord",
     "Signer",

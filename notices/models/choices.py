@@ -10,6 +10,7 @@ class DispatchStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
     APPROVED = "approved", _("Approved")
+    SCHEDULED = "scheduled", _("Scheduled")
     ISSUED = "issued", _("Issued")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")

@@ -1,6 +1,6 @@
 """One email to one address, and the state machine every one of them moves through.
 
-A delivery is a dispatch email, a test copy or a recall notice (`kind`); all of them are claimed, sent and
+A delivery is a dispatch email, a test copy, a recall notice or a reminder (`kind`); all of them are claimed, sent and
 recorded by the same loop (`notices.sendloop`). Every move is a conditional UPDATE that must change exactly the
 rows still in an allowed source status, and writes a `DeliveryEvent`, so a duplicated task or a late webhook
 changes nothing it should not, on PostgreSQL and SQLite alike.
@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notices.models.acknowledgement_report import AcknowledgementReports
 from notices.models.events import DeliveryEvent, record_events
 from notices.models.search import folded_field, keep_folded
 
@@ -40,6 +41,7 @@ class DeliveryKind(models.TextChoices):
     DISPATCH = "dispatch", _("Dispatch")
     TEST_COPY = "test", _("Test copy")
     RECALL = "recall", _("Recall notice")
+    REMINDER = "reminder", _("Reminder")
 
 
 S = DeliveryStatus
@@ -75,7 +77,7 @@ def enqueue(delivery_ids: list[int], queue: str, countdown: float = 0) -> None:
         )
 
 
-class DeliveryQuerySet(models.QuerySet["Delivery"]):
+class DeliveryQuerySet(AcknowledgementReports, models.QuerySet["Delivery"]):
     def count_by_status(self) -> models.QuerySet:
         """Return one row per status with its number of deliveries (`status`, `n`), in status order."""
         return self.order_by().values("status").annotate(n=models.Count("pk")).order_by("status")
@@ -201,6 +203,10 @@ class RecallNotices(AllDeliveries):
     kind = DeliveryKind.RECALL
 
 
+class Reminders(AllDeliveries):
+    kind = DeliveryKind.REMINDER
+
+
 class Delivery(models.Model):
     dispatch = models.ForeignKey(
         "notices.Dispatch", models.PROTECT, related_name="deliveries", verbose_name=_("dispatch")
@@ -223,6 +229,11 @@ class Delivery(models.Model):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     # Delivery engine: when a retry is due (future work is scheduled here, never as a long countdown in Redis).
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
+    # A reminder: the dispatch email it reminds of (its acknowledgement link acknowledges that one) and its round.
+    reminds = models.ForeignKey(
+        "self", models.CASCADE, null=True, blank=True, related_name="reminders", verbose_name=_("reminds of")
+    )
+    reminder_round = models.PositiveSmallIntegerField(_("reminder round"), null=True, blank=True)
 
     # The default manager: `dispatch.deliveries`, the admin, the exports.
     objects: ClassVar[AllDeliveries] = DispatchDeliveries()
@@ -242,6 +253,11 @@ class Delivery(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["dispatch", "address"], condition=Q(kind="recall"), name="delivery_one_recall_per_address"
+            ),
+            models.UniqueConstraint(
+                fields=["reminds", "reminder_round"],
+                condition=Q(kind="reminder"),
+                name="delivery_one_reminder_per_round",
             ),
         ]
         # The organisation too, so a count filtered on dispatches, status and recipient kind reads the index only.
@@ -268,6 +284,17 @@ class RecallNotice(Delivery):
         proxy = True
         verbose_name = _("recall notice")
         verbose_name_plural = _("recall notices")
+
+
+class Reminder(Delivery):
+    """A reminder: a delivery of the kind "reminder" to an address that has not acknowledged its dispatch."""
+
+    objects: ClassVar[AllDeliveries] = Reminders()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
 
 
 RecallStatus = DeliveryStatus  # a recall notice moves through the same states as every delivery

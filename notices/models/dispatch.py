@@ -26,6 +26,7 @@ from notices.models.numbering import RegisterCounter, Series
 from notices.models.printed import distinct_from, format_place_date, printed_group_lines
 from notices.models.search import folded_field, keep_folded
 from notices.models.sending_controls import SendingControls
+from notices.models.timing import DispatchTiming, due_for_issue
 from notices.models.workflow import WORKFLOW_PERMISSIONS, DispatchStatus, DispatchWorkflow, WorkflowError
 from notices.sanitizing import sanitize_body
 from recipients.models import Organization, OrganizationEmail, Suppression
@@ -54,6 +55,10 @@ class DispatchQuerySet(models.QuerySet):
         """Return the dispatches that carry a register number."""
         return self.filter(number__isnull=False)
 
+    def due_for_issue(self, now) -> DispatchQuerySet:
+        """Return the scheduled dispatches whose time has come (the beat task issues them)."""
+        return due_for_issue(self, now)
+
     def new_short_code(self) -> str:
         """Return a fresh short verification code that neither a dispatch nor a copy of a personalised one uses.
 
@@ -66,7 +71,7 @@ class DispatchQuerySet(models.QuerySet):
                 return code
 
 
-class Dispatch(DispatchWorkflow, SendingControls, models.Model):
+class Dispatch(DispatchWorkflow, DispatchTiming, SendingControls, models.Model):
     issuer = models.ForeignKey("notices.Issuer", models.PROTECT, verbose_name=_("issuer"))
     drafting_unit = models.ForeignKey("notices.DraftingUnit", models.PROTECT, verbose_name=_("drafting unit"))
     signer = models.ForeignKey("notices.Signer", models.PROTECT, verbose_name=_("signer"))
@@ -138,6 +143,8 @@ class Dispatch(DispatchWorkflow, SendingControls, models.Model):
     def __str__(self) -> str:
         if self.number:
             return f"{self.notation} – {self.subject}"
+        if self.status == DispatchStatus.SCHEDULED:
+            return str(_("Scheduled: %(subject)s") % {"subject": self.subject})
         if self.status == DispatchStatus.APPROVED:
             return str(_("Approved: %(subject)s") % {"subject": self.subject})
         return str(_("Draft: %(subject)s") % {"subject": self.subject})

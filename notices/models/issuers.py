@@ -83,6 +83,12 @@ class DraftingUnit(models.Model):
     issuer = models.ForeignKey(Issuer, models.PROTECT, related_name="units", verbose_name=_("issuer"))
     name = models.CharField(_("name"), max_length=255)
     abbreviation = models.CharField(_("abbreviation"), max_length=20, help_text=_("e.g. QLT"))
+    # Replies from recipients go to a mailbox a person of the unit reads, never to the sending address.
+    reply_to = models.EmailField(
+        _("reply-to mailbox"),
+        blank=True,
+        help_text=_("Where recipients' replies go (the Reply-To of every email). Empty: the DEFAULT_REPLY_TO setting."),
+    )
 
     class Meta:
         verbose_name = _("drafting unit")

@@ -1,7 +1,7 @@
 """The dispatch workflow: the one table of transitions over its statuses (`choices.py`), and what is frozen once issued.
 
-draft → submitted → approved → issued → sending → sent / partly failed; submitted or approved → draft (returned
-with a comment); issued, sending, sent or partly failed → recalled. `TRANSITIONS` says, for each action, the
+draft → submitted → approved (→ scheduled) → issued → sending → sent / partly failed; submitted, approved or
+scheduled → draft (returned with a comment, the schedule dropped); issued, sending, sent or partly failed → recalled. `TRANSITIONS` says, for each action, the
 statuses it starts from, the status it leads to, the permission it needs, its label and whether it asks for a
 reason or a confirmation; the model methods, the admin buttons and the permission checks all read it. Each
 transition moves the status with a conditional UPDATE (so two clicks cannot both win) and writes an audit event in
@@ -54,6 +54,7 @@ class Transition:
     label: Promise
     asks_reason: bool = False
     confirms: bool = False  # a page says what the action will do before it runs
+    asks_time: bool = False  # a page asks when (the scheduled issue)
     secret_label: Promise | None = None  # the label for a secret dispatch (never emailed), when it differs
 
     def label_for(self, dispatch) -> Promise:
@@ -66,9 +67,12 @@ TRANSITIONS: dict[str, Transition] = {
     for t in (
         Transition("submit", (S.DRAFT,), S.SUBMITTED, "submit_dispatch", _("Submit for approval")),
         Transition("approve", (S.SUBMITTED,), S.APPROVED, "approve_dispatch", _("Approve")),
-        Transition("return", (S.SUBMITTED, S.APPROVED), S.DRAFT, "approve_dispatch", _("Return to drafter"),
+        Transition("return", (S.SUBMITTED, S.APPROVED, S.SCHEDULED), S.DRAFT, "approve_dispatch", _("Return to drafter"),
                    asks_reason=True),
-        Transition("issue", (S.APPROVED,), S.ISSUED, "issue_dispatch", _("Issue and send"), confirms=True,
+        Transition("schedule", (S.APPROVED, S.SCHEDULED), S.SCHEDULED, "schedule_dispatch", _("Schedule the issue"),
+                   asks_time=True),
+        Transition("unschedule", (S.SCHEDULED,), S.APPROVED, "schedule_dispatch", _("Cancel the schedule")),
+        Transition("issue", (S.APPROVED, S.SCHEDULED), S.ISSUED, "issue_dispatch", _("Issue and send"), confirms=True,
                    secret_label=_("Issue (not emailed)")),
         Transition("recall", RECALLABLE_STATUSES, S.RECALLED, "recall_dispatch", _("Recall"), asks_reason=True),
         Transition("replace", FROZEN_STATUSES, None, "issue_dispatch", _("Issue a replacement")),
@@ -82,6 +86,8 @@ WORKFLOW_PERMISSIONS: list[tuple[str, str | StrPromise]] = [
     ("approve_dispatch", "Can approve or return a dispatch"),
     ("issue_dispatch", "Can issue and send an approved dispatch"),
     ("recall_dispatch", "Can recall an issued dispatch"),
+    ("schedule_dispatch", "Can schedule, reschedule or unschedule the issue of an approved dispatch"),
+    ("send_reminders", "Can remind the recipients who have not acknowledged a dispatch"),
     ("edit_any_draft", "Can edit any draft, not only their own"),
     ("export_records", "Can export the register, the send history and the audit trail"),
 ]
@@ -250,6 +256,8 @@ class DispatchWorkflow(models.Model):
             return_comment=comment.strip(),
             approved_at=None,
             approved_by=None,
+            scheduled_for=None,  # a schedule never survives a return to draft
+            scheduled_by=None,
         )
 
     def recall(self, user, reason: str) -> None:
@@ -265,6 +273,7 @@ class DispatchWorkflow(models.Model):
             recalled_at=timezone.now(),
             recalled_by=user,
             recall_reason=reason.strip(),
+            scheduled_for=None,
         )
 
     def start_replacement(self, user):

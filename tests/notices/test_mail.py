@@ -6,7 +6,7 @@ import pytest
 from django.test.signals import template_rendered
 
 from notices import acknowledgement, mail, sendloop
-from notices.models import Urgency
+from notices.models import Delivery, Urgency
 from tests.notices.delivery_fixtures import PDF, ids_of
 
 
@@ -116,3 +116,43 @@ def test_the_agency_is_named_in_sentence_case_inside_a_sentence(issue_to, smtp_s
         assert "Bảo hiểm xã hội thành phố Hà Nội gửi Quý cơ quan" in body
         assert "BẢO HIỂM XÃ HỘI THÀNH PHỐ HÀ NỘI gửi" not in body
         assert "Bảo hiểm xã hội thành phố Hà Nội không bao giờ yêu cầu" in body
+
+
+@pytest.mark.django_db
+def test_replies_go_to_the_drafting_units_mailbox_on_every_kind_of_email(issue_to, smtp_server, settings, clerk):
+    settings.DEFAULT_REPLY_TO = "vanthu@bhxh.example.vn"
+    dispatch = issue_to(1)
+    dispatch.drafting_unit.reply_to = "qlt@bhxh.example.vn"
+    dispatch.drafting_unit.save()
+    dispatch.queue_test_copy("me@bhxh.example.vn")
+    sendloop.send_batch([*ids_of(dispatch), *Delivery.every_kind.filter(kind="test").values_list("pk", flat=True)])
+    assert [m["Reply-To"] for m in smtp_server.messages] == ["qlt@bhxh.example.vn"] * 2
+    assert all(m["From"] != m["Reply-To"] for m in smtp_server.messages)
+
+
+@pytest.mark.django_db
+def test_without_a_units_mailbox_replies_go_to_the_setting_and_never_to_the_sender(issue_to, smtp_server, settings):
+    settings.DEFAULT_REPLY_TO = "vanthu@bhxh.example.vn"
+    dispatch = issue_to(2)
+    (first, second) = ids_of(dispatch)
+    sendloop.send_batch([first])
+    settings.DEFAULT_REPLY_TO = "congvan@bhxh.example.vn"  # the sending address: no Reply-To rather than that
+    mail._cache.clear()
+    sendloop.send_batch([second])
+    assert smtp_server.messages[0]["Reply-To"] == "vanthu@bhxh.example.vn"
+    assert smtp_server.messages[1]["Reply-To"] is None
+
+
+@pytest.mark.django_db
+def test_a_reminder_says_nhac_lai_carries_no_attachment_and_acknowledges_the_dispatch_email(issue_to, smtp_server):
+    dispatch = issue_to(1)
+    (pk,) = ids_of(dispatch)
+    reminder = Delivery.every_kind.create(dispatch=dispatch, kind="reminder", reminds_id=pk, reminder_round=1,
+                                          organization_name="Bảo hiểm xã hội cơ sở số 000", address="office000@bhxh-hanoi.example.vn")  # fmt: skip
+    sendloop.send_batch([reminder.pk])
+    (message,) = smtp_server.messages
+    assert message["Subject"].startswith("Nhắc lại: [Số 07/BHXH-QLT] V/v ")
+    assert not list(message.iter_attachments())
+    text = message.get_body(("plain",)).get_content()
+    assert acknowledgement.url(pk) in text and acknowledgement.url(reminder.pk) not in text
+    assert "chưa nhận được xác nhận" in text
