@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notices', '0006_delivery_per_copy'),
+        ('notices', '0007_edxml_issuer_agency_code'),
         ('recipients', '0002_search_search_name_trigram'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
