@@ -12,7 +12,7 @@ from kombu.exceptions import ChannelError
 
 from config.celery import app
 from notices import copies, fanout, sendloop, sweeper
-from notices.models import Dispatch, DispatchStatus, MergeFile
+from notices.models import Dispatch, DispatchCount, DispatchStatus, MergeFile
 from notices.models.delivery import QUEUE, URGENT_QUEUE, enqueue
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,12 @@ def remove_merge_files() -> int:
     for merge_file in expired:
         merge_file.remove()
     return len(expired)
+
+
+@shared_task(name="notices.refresh_dashboard_counts")
+def refresh_dashboard_counts() -> int:
+    """Recompute the dashboard's counts of the recently issued dispatches (beat, every DASHBOARD_REFRESH_SECONDS)."""
+    return DispatchCount.objects.refresh_recent()
 
 
 @shared_task(name="notices.sweep")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from notices.models.appendix import Appendix
 from notices.models.audit import AuditEvent
 from notices.models.copies import DispatchCopy
+from notices.models.dashboard import DispatchCount
 from notices.models.delivery import Delivery, DeliveryKind, DeliveryStatus, RecallNotice, RecallStatus
 from notices.models.dispatch import Dispatch, DispatchStatus, RegisterCounter, Secrecy, Urgency
 from notices.models.events import DeliveryEvent
@@ -19,6 +20,7 @@ __all__ = [
     "DeliveryStatus",
     "Dispatch",
     "DispatchCopy",
+    "DispatchCount",
     "DispatchStatus",
     "DraftingUnit",
     "Issuer",
