@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 S = DeliveryStatus
 MISSED = [S.BOUNCED, S.COMPLAINED, S.SUPPRESSED, S.FAILED]
 REACHED = [S.SENT, S.DELIVERED]
+RECIPIENTS_LANGUAGE = "vi"  # the organisations read Vietnamese, whatever language the steward's admin speaks
 
 
 class CorrectionRefused(ValueError):
@@ -128,7 +129,7 @@ def mark_asked(item: CorrectionItem) -> None:
 def link_email(item: CorrectionItem, token: str, addresses: list[str], request: CorrectionRequest) -> EmailMessage:
     """Return the link's email, in Vietnamese whatever the steward's language."""
     context = {"item": item, "url": link_url(token), "expires_at": request.expires_at}
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(RECIPIENTS_LANGUAGE):
         subject = _("Please confirm the addresses that receive our dispatches")
         body = render_to_string("notices/corrections/link_email.txt", context)
     return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, addresses)

@@ -20,6 +20,8 @@ from tests.smtp_sink import SmtpSink
 pytest_plugins = [
     "tests.notices.delivery_fixtures",  # issue_to, fresh_broker, sent (the delivery tests)
     "tests.notices.merge_fixtures",  # employers, personalised, uploaded (the merge data tests)
+    "tests.notices.correction_fixtures",  # steward, bounced, item (the correction loop's tests)
+    "tests.notices.dashboard_fixtures",  # seeded (the dashboard's tests)
 ]
 WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
 

@@ -59,9 +59,10 @@ class DispatchCountQuerySet(models.QuerySet["DispatchCount"]):
 
 def counts_of(row: dict) -> dict:
     """Return the fields of one summary row from one grouped row of the deliveries."""
-    return {**row, "dispatch_id": row.pop("dispatch_id"), "issued_at": row.pop("dispatch__issued_at"),
-            "organization_kind": row.pop("organization__kind") or "",
-            "acknowledgement_delay": row.pop("acknowledgement_delay") or datetime.timedelta()}  # fmt: skip
+    renamed = {"dispatch_id": row.pop("dispatch_id"), "issued_at": row.pop("dispatch__issued_at"),
+               "organization_kind": row.pop("organization__kind") or "",
+               "acknowledgement_delay": row.pop("acknowledgement_delay") or datetime.timedelta()}  # fmt: skip
+    return {**row, **renamed}
 
 
 class DispatchCount(models.Model):

@@ -11,7 +11,7 @@ from notices.models import AuditEvent, Delivery, DeliveryStatus, Dispatch, Dispa
 from recipients.corrections import CorrectionItem, CorrectionRequest, CorrectionStatus
 from recipients.models import Suppression
 from tests.conftest import wait_until
-from tests.notices.correction_fixtures import BAD, NEW, OTHER, answered, bounced, item, steward  # noqa: F401
+from tests.notices.correction_fixtures import BAD, NEW, OTHER, answered
 from tests.notices.delivery_fixtures import PDF
 
 S = DeliveryStatus

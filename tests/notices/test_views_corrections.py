@@ -12,7 +12,7 @@ from django.utils import timezone
 from notices.models import AuditEvent
 from recipients.corrections import CorrectionRequest, CorrectionStatus
 from recipients.models import Organization, OrganizationEmail
-from tests.notices.correction_fixtures import BAD, NEW, OTHER, bounced, item, steward  # noqa: F401
+from tests.notices.correction_fixtures import BAD, NEW, OTHER
 
 
 @pytest.fixture(autouse=True)
