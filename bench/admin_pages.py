@@ -174,7 +174,6 @@ def seed_audit_events(count: int, dispatches: int) -> None:
 
 def seed_corrections() -> None:
     """Open a correction item for each bounced (organisation, address), and fill the dashboard's summary table."""
-    from notices.models import DispatchCount
     from recipients.corrections import CorrectionItem
 
     insert_select(

@@ -171,12 +171,13 @@ CELERY_TASK_ROUTES = {
 }
 # Beat's run-time state lives with the other run-time files, never in the repository root.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+DASHBOARD_REFRESH_SECONDS = env.float("DASHBOARD_REFRESH_SECONDS", default=600.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "notices.sweep", "schedule": env.float("SEND_SWEEP_INTERVAL_SECONDS", default=60.0)},
     "remove-merge-files": {"task": "notices.remove_merge_files", "schedule": 3600.0},
     "refresh-dashboard-counts": {
         "task": "notices.refresh_dashboard_counts",
-        "schedule": env.float("DASHBOARD_REFRESH_SECONDS", default=600.0),
+        "schedule": DASHBOARD_REFRESH_SECONDS,
     },
 }
 

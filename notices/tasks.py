@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 from kombu.exceptions import ChannelError
 
 from config.celery import app
-from notices import copies, fanout, sendloop, sweeper
+from notices import copies, dashboard, fanout, sendloop, sweeper
 from notices.models import Dispatch, DispatchCount, DispatchStatus, MergeFile
 from notices.models.delivery import QUEUE, URGENT_QUEUE, enqueue
 
@@ -102,8 +103,11 @@ def remove_merge_files() -> int:
 
 @shared_task(name="notices.refresh_dashboard_counts")
 def refresh_dashboard_counts() -> int:
-    """Recompute the dashboard's counts of the recently issued dispatches (beat, every DASHBOARD_REFRESH_SECONDS)."""
-    return DispatchCount.objects.refresh_recent()
+    """Recompute the dashboard's counts of the recently issued dispatches and its slowest organisations (beat,
+    every DASHBOARD_REFRESH_SECONDS); return the number of summary rows."""
+    rows = DispatchCount.objects.refresh_recent()
+    dashboard.cached_slowest(timezone.now(), refresh=True)
+    return rows
 
 
 @shared_task(name="notices.sweep")

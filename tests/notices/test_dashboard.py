@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import F
 from django.utils import timezone
 
 from notices import dashboard
-from notices.models import Dispatch
+from notices.models import Delivery, Dispatch
 
 
 def test_dispatches_this_week_and_month_follow_hanoi_calendar(draft):
@@ -53,3 +54,12 @@ def test_a_dispatch_chart_cumulates_sent_and_acknowledged(seeded):
     assert svg.count("<polyline") == 2
     assert "sent 30</title>" in svg and "acknowledged 10</title>" in svg  # the last point of each line
     assert "acknowledged 0</title>" in svg  # on the day of issue, nobody had acknowledged
+
+
+def test_the_slowest_organisations_are_kept_until_beat_refreshes_them(seeded):
+    now = timezone.now()
+    first = dashboard.cached_slowest(now)
+    Delivery.objects.filter(organization_name=first[0]["organization_name"]).update(acknowledged_at=F("sent_at"))
+
+    assert dashboard.cached_slowest(now) == first
+    assert dashboard.cached_slowest(now, refresh=True)[0]["organization_name"] != first[0]["organization_name"]

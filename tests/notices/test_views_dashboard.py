@@ -28,6 +28,7 @@ def test_the_dashboard_is_for_staff_with_its_permission(client, drafter, lead, s
     assert client.get(DASHBOARD).status_code == 403
     client.force_login(lead)
     assert client.get(DASHBOARD).status_code == 200
+    assert 'id="dashboard-link"' in client.get("/admin/").content.decode()  # the way there, from every page
 
 
 def test_a_dispatch_chart_is_for_who_may_view_the_dispatch(client, seeded, lead):
