@@ -188,6 +188,7 @@ CELERY_TASK_ROUTES = {
 }
 # Beat's run-time state lives with the other run-time files, never in the repository root.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+DASHBOARD_REFRESH_SECONDS = env.float("DASHBOARD_REFRESH_SECONDS", default=600.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "notices.sweep", "schedule": env.float("SEND_SWEEP_INTERVAL_SECONDS", default=60.0)},
     "remove-merge-files": {"task": "notices.remove_merge_files", "schedule": 3600.0},
@@ -198,6 +199,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-reminders": {
         "task": "notices.send_reminders",
         "schedule": env.float("REMINDER_CHECK_SECONDS", default=900.0),
+    },
+    "refresh-dashboard-counts": {
+        "task": "notices.refresh_dashboard_counts",
+        "schedule": DASHBOARD_REFRESH_SECONDS,
     },
 }
 
@@ -226,6 +231,12 @@ SIGNING_DEV_DIR = Path(env("SIGNING_DEV_DIR", default=str(VAR_DIR / "signing")))
 APPENDIX_MAX_BYTES = env.int("APPENDIX_MAX_BYTES", default=10 * 1024 * 1024)
 VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=30)  # look-ups of unknown codes per IP per window
 VERIFY_RATE_WINDOW_SECONDS = env.int("VERIFY_RATE_WINDOW_SECONDS", default=600)
+# Directory: the correction links stewards send (days they stay valid; requests per IP per window on the page).
+CORRECTION_LINK_DAYS = env.int("CORRECTION_LINK_DAYS", default=7)
+CORRECTION_RATE_LIMIT = env.int("CORRECTION_RATE_LIMIT", default=20)
+CORRECTION_RATE_WINDOW_SECONDS = env.int("CORRECTION_RATE_WINDOW_SECONDS", default=600)
+# The dashboard's counts are recomputed by beat for the dispatches issued in the last DASHBOARD_WINDOW_DAYS.
+DASHBOARD_WINDOW_DAYS = env.int("DASHBOARD_WINDOW_DAYS", default=120)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -20,6 +20,8 @@ APPROVER = "Phê duyệt"
 CLERK = "Văn thư"
 AUDITOR = "Kiểm toán"
 ADMINISTRATOR = "Quản trị"
+STEWARD = "Quản lý danh bạ"  # the directory stewards: they repair bounced addresses
+COMMUNICATIONS_LEAD = "Phụ trách truyền thông"  # reads the dashboard
 
 VIEW_ALL = [
     "view_dispatch", "view_delivery", "view_issuer", "view_draftingunit", "view_signer",
@@ -50,6 +52,20 @@ ROLE_PERMISSIONS = {
         "add_suppression",
         "change_suppression",
     ],  # fmt: skip
+    STEWARD: [
+        *VIEW_ALL,
+        "change_organization",
+        "add_organizationemail",
+        "change_organizationemail",
+        "delete_organizationemail",
+        "change_suppression",
+        "view_correctionitem",
+        "change_correctionitem",
+        "view_correctionrequest",
+        "change_correctionrequest",
+        "view_dashboard",
+    ],  # fmt: skip
+    COMMUNICATIONS_LEAD: [*VIEW_ALL, "view_dashboard", "view_correctionitem"],
     AUDITOR: ["view_*", "export_records"],  # reads everything, whichever concern added the model
     ADMINISTRATOR: None,  # every permission
 }

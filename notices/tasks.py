@@ -12,8 +12,8 @@ from django.utils import timezone
 from kombu.exceptions import ChannelError
 
 from config.celery import app
-from notices import copies, fanout, issuing, reminders, sendloop, sweeper
-from notices.models import Dispatch, DispatchStatus, MergeFile
+from notices import copies, dashboard, fanout, issuing, reminders, sendloop, sweeper
+from notices.models import Dispatch, DispatchCount, DispatchStatus, MergeFile
 from notices.models.delivery import QUEUE, URGENT_QUEUE, enqueue
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,13 @@ def issue_scheduled() -> int:
 def send_reminders() -> int:
     """Queue the acknowledgement reminders due today (beat); a round already queued is never queued again."""
     return reminders.queue_due()
+@shared_task(name="notices.refresh_dashboard_counts")
+def refresh_dashboard_counts() -> int:
+    """Recompute the dashboard's counts of the recently issued dispatches and its slowest organisations (beat,
+    every DASHBOARD_REFRESH_SECONDS); return the number of summary rows."""
+    rows = DispatchCount.objects.refresh_recent()
+    dashboard.cached_slowest(timezone.now(), refresh=True)
+    return rows
 
 
 @shared_task(name="notices.sweep")

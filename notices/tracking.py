@@ -4,7 +4,7 @@ anymail's webhook views (included at /anymail/, protected by ANYMAIL WEBHOOK_SEC
 provider's payload into an `AnymailTrackingEvent` and send the `tracking` signal. This receiver matches the
 event to a delivery by the provider's message id, applies it at most once (the event id is unique in
 `DeliveryEvent.provider_event_id`), and puts the address on the suppression list after a hard bounce or a
-complaint. It does one or two small queries, so the provider's webhook call stays fast.
+complaint (and opens a correction item for the directory stewards, `recipients.correcting`). It does a few small queries, so the provider's webhook call stays fast.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from notices.models import Delivery, DeliveryEvent, DeliveryStatus
+from recipients import correcting
 from recipients.models import Suppression, SuppressionReason
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ def apply_to(delivery: Delivery, status: str, key: str, detail: str, at) -> bool
                                              detail=detail[:2000], provider_event_id=key)  # fmt: skip
             if status in SUPPRESS:
                 suppress(delivery.address, SUPPRESS[status], detail)
+                # The directory stewards' work item: the organisation must give an address that works.
+                correcting.open_item(delivery.organization_id, delivery.address, SUPPRESS[status], detail, at)
     except IntegrityError:
         log.info("Tracking event %s already applied", key)
         return False

@@ -264,3 +264,7 @@ class Suppression(models.Model):
             raise ValueError(_("A reason is required to lift a suppression."))
         self.lifted_at, self.lifted_by, self.lifted_reason = timezone.now(), user, reason.strip()
         self.save(update_fields=["lifted_at", "lifted_by", "lifted_reason"])
+
+
+# The correction loop's models live in their own module (they name these models by string).
+from recipients.corrections import CorrectionItem, CorrectionRequest  # noqa: E402, F401

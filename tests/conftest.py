@@ -22,6 +22,8 @@ pytest_plugins = [
     "tests.notices.delivery_fixtures",  # issue_to, fresh_broker, sent (the delivery tests)
     "tests.notices.merge_fixtures",  # employers, personalised, uploaded (the merge data tests)
     "tests.notices.edxml_fixtures",  # bodies, exported, issued_as_stored (the edXML tests)
+    "tests.notices.correction_fixtures",  # steward, bounced, item (the correction loop's tests)
+    "tests.notices.dashboard_fixtures",  # seeded (the dashboard's tests)
 ]
 WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
 

@@ -5,4 +5,4 @@ The site itself (headers, the audit of every change) is `notices.admin_site.Audi
 
 from __future__ import annotations
 
-from notices.admin import accounts, audit, deliveries, dispatch, issuers  # noqa: F401  (registers the model admins)
+from notices.admin import accounts, audit, corrections, deliveries, dispatch, issuers  # noqa: F401  (registers the model admins)

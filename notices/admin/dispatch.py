@@ -104,9 +104,12 @@ class DispatchAdmin(
         url = deliveries_url(dispatch__id__exact=dispatch.pk)
         labels = dict(DeliveryStatus.choices)
         rows = format_html_join("", "<li>{}: <strong>{}</strong></li>", ((labels[c["status"]], c["n"]) for c in counts))
+        chart = reverse("dispatch_chart", args=[dispatch.pk])  # notices.views.dashboard: server-made SVG
         return format_html(
-            '<ul class="delivery-summary">{}</ul><a href="{}">{}</a>', rows, url, _("List the deliveries")
-        )
+            '<ul class="delivery-summary">{}</ul><a href="{}">{}</a><br><img class="dispatch-chart" src="{}" alt="{}" '
+            'width="560" height="200">',
+            rows, url, _("List the deliveries"), chart, _("Deliveries and acknowledgements over time"),
+        )  # fmt: skip
 
     # --- Issuing from the list: the same rule and the same words as the dispatch page's button ------------
     @admin.action(description=_("Issue and send"), permissions=["issue"])

@@ -4,6 +4,7 @@ from notices.models.appendix import Appendix
 from notices.models.audit import AuditEvent
 from notices.models.calendar import DayKind, DayOff
 from notices.models.copies import DispatchCopy
+from notices.models.dashboard import DispatchCount
 from notices.models.delivery import Delivery, DeliveryKind, DeliveryStatus, RecallNotice, RecallStatus, Reminder
 from notices.models.dispatch import Dispatch, DispatchStatus, RegisterCounter, Secrecy, Urgency
 from notices.models.events import DeliveryEvent
@@ -22,6 +23,7 @@ __all__ = [
     "DeliveryStatus",
     "Dispatch",
     "DispatchCopy",
+    "DispatchCount",
     "DispatchStatus",
     "DraftingUnit",
     "Issuer",

@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
+from config.celery import app
 from notices import tasks
-from notices.models import Delivery, Dispatch, DispatchStatus
+from notices.models import Delivery, Dispatch, DispatchCount, DispatchStatus
+from tests.notices.dashboard_fixtures import seed
 from tests.notices.test_sweeper import LONG_AGO
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,3 +48,18 @@ def test_a_personalised_dispatch_is_never_fanned_out_before_every_copy_exists(dr
     tasks.fan_out(dispatch.pk)  # e.g. queued by an operator or a replay while the copies are still being made
     assert not Delivery.objects.filter(dispatch=dispatch).exists()
     assert Dispatch.objects.get(pk=dispatch.pk).status == DispatchStatus.ISSUED
+
+
+def test_beat_schedules_only_tasks_a_worker_registers():
+    app.loader.import_default_modules()
+    assert "notices.refresh_dashboard_counts" in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= set(app.tasks)
+
+
+@pytest.mark.django_db
+def test_the_dashboard_refresh_task_recomputes_the_recent_dispatches(draft):
+    seed(draft, dispatches=2, per_dispatch=3)
+    DispatchCount.objects.all().delete()
+
+    assert tasks.refresh_dashboard_counts() == 6  # 2 dispatches x 3 recipient kinds
+    assert DispatchCount.objects.count() == 6

@@ -9,7 +9,7 @@ import pytest
 
 from notices import fanout
 from notices.models import Delivery, DeliveryEvent, DeliveryStatus
-from recipients.models import Suppression
+from recipients.models import CorrectionItem, Suppression
 
 URL = "/anymail/postmark/tracking/"
 SECRET = "congvan-hook:s3cret-for-tests"
@@ -88,6 +88,24 @@ def test_a_hard_bounce_is_applied_once_and_suppresses_the_address(client, webhoo
     assert sent.events.filter(type="bounced").count() == 1
     (suppression,) = Suppression.objects.active()
     assert (suppression.address, suppression.reason) == ("office000@bhxh-hanoi.example.vn", "bounce")
+
+
+@pytest.mark.django_db
+def test_a_hard_bounce_opens_one_correction_item_for_the_directory_stewards(client, webhook_secret, sent):
+    post(client, bounce_payload())
+    post(client, bounce_payload(event_id=4323372037))  # a second bounce of the same address
+
+    (item,) = CorrectionItem.objects.all()
+    assert (item.organization_id, item.address, item.reason) == (sent.organization_id, sent.address, "bounce")
+    assert item.status == "open" and "550 5.1.1" in item.detail
+    assert item.since.isoformat() == "2026-03-05T08:16:40+00:00"
+
+
+@pytest.mark.django_db
+def test_a_delivery_event_opens_no_correction_item(client, webhook_secret, sent):
+    post(client, delivery_payload())
+
+    assert not CorrectionItem.objects.exists()
 
 
 @pytest.mark.django_db
