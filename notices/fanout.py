@@ -110,7 +110,7 @@ def write_page(dispatch: Dispatch, after: str, upto: str | None) -> list[int]:
     replay = not per_copy and page_written(dispatch, after, upto)
     once = ONCE_PER_ADDRESS.format(upto="" if upto is None else "AND d.address <= %s", **tables) if replay else ""
     shape = {"partition": "p.address, p.organization_id" if per_copy else "p.address", "once_per_address": once}
-    once_params = [dispatch.pk, after, *([] if upto is None else [upto])] if replay else []
+    once_params: list[int | str] = [dispatch.pk, after, *([] if upto is None else [upto])] if replay else []
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(DELIVERIES_SQL.format(page=page_sql, **shape, **tables),
