@@ -113,6 +113,8 @@ def issue_scheduled() -> int:
 def send_reminders() -> int:
     """Queue the acknowledgement reminders due today (beat); a round already queued is never queued again."""
     return reminders.queue_due()
+
+
 @shared_task(name="notices.refresh_dashboard_counts")
 def refresh_dashboard_counts() -> int:
     """Recompute the dashboard's counts of the recently issued dispatches and its slowest organisations (beat,

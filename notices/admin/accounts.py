@@ -37,6 +37,8 @@ WORKFLOW_NAMES = [
     gettext_noop("Can approve or return a dispatch"),
     gettext_noop("Can issue and send an approved dispatch"),
     gettext_noop("Can recall an issued dispatch"),
+    gettext_noop("Can schedule, reschedule or unschedule the issue of an approved dispatch"),
+    gettext_noop("Can remind the recipients who have not acknowledged a dispatch"),
     gettext_noop("Can edit any draft, not only their own"),
     gettext_noop("Can export the register, the send history and the audit trail"),
 ]
