@@ -116,22 +116,24 @@ class AgencySigner(signers.SimpleSigner):
         (a dry run, a timestamp, CAdES attributes, another content) the way pyHanko does."""
         settings = signed_attr_settings or PdfCMSSignedAttributes()
         plain = use_pades and is_pdf_sig and not dry_run and timestamper is None and encap_content_info is None
-        if not plain or settings.cades_signed_attrs is not None or settings.adobe_revinfo_attr is not None:
+        plain = plain and settings.cades_signed_attrs is None and settings.adobe_revinfo_attr is None
+        template = await self.template_for(digest_algorithm, len(data_digest), settings) if plain else None
+        if template is None:
             return await super().async_sign(data_digest, digest_algorithm, dry_run, use_pades, timestamper,
                                             settings, is_pdf_sig, encap_content_info)  # fmt: skip
-        key = (digest_algorithm, len(data_digest))
+        return template.fill(data_digest, lambda data: self.sign_raw(data, digest_algorithm))
+
+    async def template_for(self, digest_algorithm: str, digest_length: int, settings) -> SignatureTemplate | None:
+        """Return the certificate's proven template for this digest (made on first use), or None."""
+        key = (digest_algorithm, digest_length)
         if key not in self.templates:
 
             async def sign(digest, attrs):
                 return await super(AgencySigner, self).async_sign(digest, digest_algorithm, use_pades=True,
                                                                   signed_attr_settings=attrs)  # fmt: skip
 
-            self.templates[key] = await signature_template.proven_template(sign, len(data_digest), settings)
-        template = self.templates[key]
-        if template is None:
-            return await super().async_sign(data_digest, digest_algorithm, use_pades=True,
-                                            signed_attr_settings=settings)  # fmt: skip
-        return template.fill(data_digest, lambda data: self.sign_raw(data, digest_algorithm))
+            self.templates[key] = await signature_template.proven_template(sign, digest_length, settings)
+        return self.templates[key]
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
