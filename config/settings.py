@@ -328,6 +328,12 @@ SANDBOX_CPU_SECONDS = env.int("SANDBOX_CPU_SECONDS", default=60)
 SANDBOX_TIMEOUT_SECONDS = env.float("SANDBOX_TIMEOUT_SECONDS", default=90.0)  # wall clock, then killed
 # A provider webhook signed with only a timestamp and a token (Mailgun) is accepted once, and only this fresh.
 WEBHOOK_MAX_AGE_SECONDS = env.int("WEBHOOK_MAX_AGE_SECONDS", default=300)
+# Amazon SES reports through Amazon SNS: a message counts only with SNS's signature, by a certificate fetched from an
+# Amazon SNS host over HTTPS; only this fresh (SNS retries for up to an hour by its delivery policy), and only once.
+SNS_CERTIFICATE_URL_PATTERN = r"https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[A-Za-z0-9_./-]+\.pem"  # not settable
+SNS_CERTIFICATE_TIMEOUT_SECONDS = env.float("SNS_CERTIFICATE_TIMEOUT_SECONDS", default=5.0)
+SNS_MAX_AGE_SECONDS = env.int("SNS_MAX_AGE_SECONDS", default=3600)
+SNS_TOPIC_ARNS = env.list("SNS_TOPIC_ARNS", default=[])  # empty: any topic (basic auth and the signature still hold)
 # Content-Security-Policy on every response (django-csp): scripts only from our static files, or inline with the
 # request's nonce; no plugins, no framing, forms post only to us. Inline style attributes stay allowed (the admin's
 # and our templates use them; they cannot run code).

@@ -108,14 +108,14 @@ def token_key(provider: str, token: str) -> str:
     return f"webhook-token:{provider.lower()}:{hashlib.sha256(token.encode()).hexdigest()}"
 
 
-def claim_signature(provider: str, timestamp: str, token: str) -> str:
+def claim_signature(provider: str, timestamp: str, token: str, max_age: int | None = None) -> str:
     """Accept a signed (timestamp, token) pair once, and only while fresh; return the key that holds the token.
 
     The provider's signature covers only these two values, so a captured one could be pasted onto a forged
     event: an old timestamp, or a token seen before, is refused. The token is kept for twice the allowed age
     (Redis SET NX with expiry), longer than any timestamp it could still be accepted with.
     """
-    max_age = settings.WEBHOOK_MAX_AGE_SECONDS
+    max_age = settings.WEBHOOK_MAX_AGE_SECONDS if max_age is None else max_age
     try:
         age = time.time() - float(timestamp)
     except (TypeError, ValueError) as exc:

@@ -1,4 +1,4 @@
-"""anymail's webhook URLs (same names, namespace "anymail"), with Mailgun's, SendGrid's and Resend's replay-safe views, every view
+"""anymail's webhook URLs (same names, namespace "anymail"), with Mailgun's, SendGrid's and Resend's replay-safe views and Amazon SES's SNS-signed ones, every view
 checking its body's shape first and answering a malformed body with 400 (see notices/views/webhooks.py)."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ REPLACED = {
     "mailgun_inbound_webhook": webhooks.FreshMailgunInboundWebhookView.as_view(),
     "sendgrid_tracking_webhook": webhooks.FreshSendGridTrackingWebhookView.as_view(),
     "resend_tracking_webhook": webhooks.FreshResendTrackingWebhookView.as_view(),
+    "amazon_ses_tracking_webhook": webhooks.SignedSESTrackingWebhookView.as_view(),
+    "amazon_ses_inbound_webhook": webhooks.SignedSESInboundWebhookView.as_view(),
 }
 
 

@@ -14,14 +14,17 @@ import logging
 from typing import TYPE_CHECKING
 
 from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView, AmazonSESTrackingWebhookView
+from anymail.webhooks.base import AnymailBasicAuthMixin
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
 from anymail.webhooks.resend import ResendTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
+from django.conf import settings
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
 from django.views import View
 
-from notices import tracking
+from notices import sns, tracking
 from notices.views import webhook_shapes
 
 if TYPE_CHECKING:  # the mixin's final class is an anymail webhook view (anymail ships no types)
@@ -129,6 +132,51 @@ class FreshResendTrackingWebhookView(FreshSignatureMixin, ResendTrackingWebhookV
         if self._svix_webhook is None:
             return None
         return request.headers["svix-timestamp"], request.headers["svix-id"]
+
+
+class SignedSNSMixin(AnymailWebhookView):
+    """Amazon SES reports through Amazon SNS, whose signature covers the whole message: accept a message only once
+    it verifies (notices.sns), comes from an allowed topic (SNS_TOPIC_ARNS, when set), is fresh and was not accepted
+    before (its MessageId is the once-only token, its Timestamp the signed time)."""
+
+    def validate_request(self, request) -> None:
+        AnymailBasicAuthMixin.validate_request(self, request)  # the secret first: never fetch for a stranger
+        message = json.loads(request.body.decode("utf-8"))
+        try:
+            sns.verify(message)
+        except sns.Unverified as exc:
+            log.warning("%s webhook refused: %s", self.esp_name, exc)
+            raise AnymailWebhookValidationFailure(f"{self.esp_name} webhook refused: {exc}") from exc
+        topics = settings.SNS_TOPIC_ARNS
+        if topics and message.get("TopicArn") not in topics:
+            log.warning("%s webhook refused: topic %r is not allowed", self.esp_name, message.get("TopicArn"))
+            raise AnymailWebhookValidationFailure(f"{self.esp_name} webhook refused: the topic is not allowed")
+        try:
+            request.webhook_token_key = tracking.claim_signature(
+                "amazon-ses",
+                str(sns.signed_at(message)),
+                str(message["MessageId"]),
+                max_age=settings.SNS_MAX_AGE_SECONDS,
+            )
+        except (sns.Unverified, tracking.StaleOrReplayed) as exc:
+            log.warning("%s webhook refused: %s", self.esp_name, exc)
+            raise AnymailWebhookValidationFailure(f"{self.esp_name} webhook refused: {exc}") from exc
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except Exception:
+            if key := getattr(request, "webhook_token_key", None):
+                tracking.release_signature(key)
+            raise
+
+
+class SignedSESTrackingWebhookView(SignedSNSMixin, AmazonSESTrackingWebhookView):
+    pass
+
+
+class SignedSESInboundWebhookView(SignedSNSMixin, AmazonSESInboundWebhookView):
+    pass
 
 
 def refusing_malformed(view):
