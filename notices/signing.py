@@ -38,6 +38,7 @@ from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
@@ -45,10 +46,9 @@ from pyhanko.sign.timestamps import TimestampRequestError
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.errors import NoDSSFoundError
-from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
+from pyhanko_certvalidator.errors import PathBuildingError, ValidationError
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
 from notices import rendering, signature_template
@@ -381,7 +381,7 @@ def check_signature(data: bytes, at: datetime.datetime | None = None) -> Signatu
         covers_whole_file=covers_whole_file(status),
         signer=signer_name(status.signing_cert),
         signed_at=status.signer_reported_dt,
-        timestamped_at=long_term.timestamp_validity.timestamp if held else None,
+        timestamped_at=stamp.timestamp if held and stamp else None,
         long_term=held,
     )
 

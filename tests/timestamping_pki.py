@@ -65,23 +65,44 @@ def configuration(url_prefix: str) -> dict:
                     "agency": {"common-name": "Bảo hiểm xã hội thành phố Hà Nội (kiểm thử)"},
                 },
                 "certs": {
-                    "root": {"subject": "root", "issuer": "root", "validity": long, "extensions": [
-                        {"id": "basic_constraints", "critical": True, "value": {"ca": True}},
-                        _usage("digital_signature", "key_cert_sign", "crl_sign")]},  # fmt: skip
-                    "ocsp": {"issuer": "root", "validity": long, "extensions": [
-                        _usage("digital_signature"),
-                        {"id": "extended_key_usage", "critical": True, "value": ["ocsp_signing"]},
-                        {"id": "ocsp_no_check"}]},  # fmt: skip
-                    "tsa": {"issuer": "root", "validity": long, "extensions": [
-                        _usage("digital_signature"),
-                        {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]}, crl]},  # fmt: skip
-                    "agency": {"issuer": "root", "extensions": [_usage("digital_signature", "non_repudiation"), crl, ocsp],
-                               "validity": {"valid-from": _when(-365), "valid-to": _when(SIGNER_DAYS_LEFT)}},  # fmt: skip
+                    "root": {
+                        "subject": "root",
+                        "issuer": "root",
+                        "validity": long,
+                        "extensions": [
+                            {"id": "basic_constraints", "critical": True, "value": {"ca": True}},
+                            _usage("digital_signature", "key_cert_sign", "crl_sign"),
+                        ],
+                    },  # fmt: skip
+                    "ocsp": {
+                        "issuer": "root",
+                        "validity": long,
+                        "extensions": [
+                            _usage("digital_signature"),
+                            {"id": "extended_key_usage", "critical": True, "value": ["ocsp_signing"]},
+                            {"id": "ocsp_no_check"},
+                        ],
+                    },  # fmt: skip
+                    "tsa": {
+                        "issuer": "root",
+                        "validity": long,
+                        "extensions": [
+                            _usage("digital_signature"),
+                            {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]},
+                            crl,
+                        ],
+                    },  # fmt: skip
+                    "agency": {
+                        "issuer": "root",
+                        "extensions": [_usage("digital_signature", "non_repudiation"), crl, ocsp],
+                        "validity": {"valid-from": _when(-365), "valid-to": _when(SIGNER_DAYS_LEFT)},
+                    },  # fmt: skip
                 },
                 "services": {
                     "ocsp": {"root": {"for-issuer": "root", "responder-cert": "ocsp", "signing-key": "ocsp"}},
-                    "crl-repo": {"root": {"for-issuer": "root", "signing-key": "root",
-                                          "simulated-update-schedule": "P30D"}},  # fmt: skip
+                    "crl-repo": {
+                        "root": {"for-issuer": "root", "signing-key": "root", "simulated-update-schedule": "P30D"}
+                    },  # fmt: skip
                     "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
                 },
             }
