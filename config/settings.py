@@ -225,6 +225,17 @@ SIGNING_PKCS12_PASSWORD = env("SIGNING_PKCS12_PASSWORD", default="")
 SIGNING_LOCATION = env("SIGNING_LOCATION", default="Hà Nội")
 # PEM file of the root certificates a dispatch signature must chain to (default: the roots bundled in the PKCS#12).
 SIGNING_TRUSTED_ROOTS = env("SIGNING_TRUSTED_ROOTS", default="")
+# A time-stamping authority (RFC 3161) turns signatures into PAdES B-LTA: a signature timestamp, the certificates
+# and revocation data (OCSP/CRL, fetched while signing) and a document timestamp, so they verify after the signing
+# certificate expires. Unset: PAdES B-B. The TSA's root must be among SIGNING_TRUSTED_ROOTS.
+SIGNING_TSA_URL = env("SIGNING_TSA_URL", default="")
+SIGNING_TSA_USERNAME = env("SIGNING_TSA_USERNAME", default="")  # HTTP basic authentication, when the TSA asks
+SIGNING_TSA_PASSWORD = env("SIGNING_TSA_PASSWORD", default="")
+# Seconds per request to the TSA and to the OCSP/CRL responders; attempts after the first one fails, and the
+# pause before the first retry (doubled each time): then issuing stops with a clear error, nothing stored.
+SIGNING_TSA_TIMEOUT = env.float("SIGNING_TSA_TIMEOUT", default=10.0)
+SIGNING_TSA_RETRIES = env.int("SIGNING_TSA_RETRIES", default=2)
+SIGNING_TSA_RETRY_DELAY = env.float("SIGNING_TSA_RETRY_DELAY", default=1.0)
 # With DEBUG on and no SIGNING_PKCS12_PATH, a development certificate ("THỬ NGHIỆM") is made here on first use.
 SIGNING_DEV_DIR = Path(env("SIGNING_DEV_DIR", default=str(VAR_DIR / "signing")))
 # Document concern: appendix size limit and the public verification page's rate limit (per IP).

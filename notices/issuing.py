@@ -43,9 +43,13 @@ def issue(dispatch: Dispatch, user) -> Dispatch:
         dispatch.register(user)
         if dispatch.is_urgent and not dispatch.acknowledge_by:  # urgent: confirmed by the next working day
             dispatch.acknowledge_by = working_days.add_working_days(working_days.today(), 1)
-        dispatch.store_pdf(final_pdf(dispatch))
-        for appendix in dispatch.appendices.all():  # Decree 30: each separate appendix file is signed too
-            appendix.store_signed(signing.sign_appendix(appendix, dispatch))
+        pdf = final_pdf(dispatch)
+        # Decree 30: each separate appendix file is signed too. Everything is signed before anything is stored: a
+        # time-stamping authority that fails midway (signing.TimestampingUnavailable) leaves no file behind.
+        appendices = [(appendix, signing.sign_appendix(appendix, dispatch)) for appendix in dispatch.appendices.all()]
+        dispatch.store_pdf(pdf)
+        for appendix, signed in appendices:
+            appendix.store_signed(signed)
         dispatch.save()
         details = {"notation": dispatch.notation, "pdf_sha256": dispatch.pdf_sha256}
         AuditEvent.objects.record(user, "issue", dispatch, details)

@@ -1,4 +1,11 @@
-"""Sign issued dispatches (PAdES baseline B, SHA-256) with the agency's PKCS#12 certificate, and check signatures.
+"""Sign issued dispatches (PAdES, SHA-256) with the agency's PKCS#12 certificate, and check signatures.
+
+Without a time-stamping authority the signature is PAdES B-B. With SIGNING_TSA_URL it is PAdES B-LTA: pyHanko adds a
+signature timestamp, fetches the OCSP/CRL answers for the signer's and the TSA's chains, embeds them with the
+certificates in the document security store, and closes the file with a document timestamp; such a file is
+checked with its embedded data at the time its timestamp proves, so it stays verifiable after the certificate
+expires. A TSA or responder that fails or is slow is retried a bounded number of times; then signing raises
+TimestampingUnavailable and nothing is stored.
 
 Production uses the agency's real certificate named by SIGNING_PKCS12_PATH / SIGNING_PKCS12_PASSWORD and trusts the
 roots in SIGNING_TRUSTED_ROOTS. In development (DEBUG on, no certificate configured) a development root and an agency
@@ -8,6 +15,7 @@ only then is that development root trusted.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import fcntl
 import io
@@ -30,11 +38,18 @@ from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.timestamps import TimestampRequestError
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathBuildingError, ValidationError
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
 from notices import rendering, signature_template
 from notices.metrics import SIGNING_SECONDS
@@ -55,6 +70,11 @@ class SigningError(DispatchError):
     """The configured signing certificate cannot be used (missing file, wrong password): issuing stops."""
 
 
+class TimestampingUnavailable(SigningError):
+    """The time-stamping authority or a revocation responder did not answer in time, after the retries: issuing
+    stops with nothing stored, and may be tried again later."""
+
+
 @dataclass(frozen=True)
 class SignatureVerdict:
     """What a PDF's last signature says: is it there, unaltered, made by a certificate that chains to one of the
@@ -67,6 +87,8 @@ class SignatureVerdict:
     signer: str = ""
     signed_at: datetime.datetime | None = None
     checked: bool = True  # False: the check ran out of time or memory (the file is then not trusted)
+    timestamped_at: datetime.datetime | None = None  # the time a trusted timestamp proves the signature existed
+    long_term: bool = False  # PAdES B-LT(A): trusted with the embedded validation data at the timestamp's time
 
     @property
     def ok(self) -> bool:
@@ -209,24 +231,92 @@ class TimedPdfSigner(signers.PdfSigner):
         return session
 
 
-@SIGNING_SECONDS.time()
-def sign_pdf(data: bytes, reason: str = "", signing_time: datetime.datetime | None = None) -> bytes:
-    """Return the PDF signed with the agency's certificate (PAdES B-B, SHA-256) as an incremental update."""
-    signer = configured_signer()
-    metadata = signers.PdfSignatureMetadata(
+class PatientTimeStamper(RequestsHTTPTimeStamper):
+    """pyHanko's RFC 3161 client over `requests`, retrying a TSA that fails or times out a bounded number of times.
+
+    Each request is bounded by SIGNING_TSA_TIMEOUT (connecting and each read); after SIGNING_TSA_RETRIES more
+    attempts, spaced SIGNING_TSA_RETRY_DELAY seconds and doubling, it raises TimestampingUnavailable.
+    """
+
+    def __init__(self, url: str, timeout: float, retries: int, delay: float, auth=None) -> None:
+        super().__init__(url, timeout=timeout, auth=auth)
+        self.retries, self.delay = retries, delay
+
+    async def async_request_tsa_response(self, req):
+        for attempt in range(self.retries + 1):
+            try:
+                return await super().async_request_tsa_response(req)
+            except TimestampRequestError as exc:
+                log.warning("The time-stamping authority %s failed (attempt %s): %s", self.url, attempt + 1, exc)
+                failure = exc
+                if attempt < self.retries:
+                    await asyncio.sleep(self.delay * 2**attempt)
+        raise TimestampingUnavailable(
+            f"The time-stamping authority {self.url} did not answer after {self.retries + 1} attempts: {failure}"
+        ) from failure
+
+
+@lru_cache(maxsize=4)
+def timestamper_for(url: str, username: str, password: str, timeout: float, retries: int, delay: float):
+    """Return the TSA client (kept: pyHanko caches the size of its first answer to reserve room in later files)."""
+    auth = (username, password) if username else None
+    return PatientTimeStamper(url, timeout=timeout, retries=retries, delay=delay, auth=auth)
+
+
+def configured_timestamper() -> PatientTimeStamper | None:
+    """Return the client of SIGNING_TSA_URL, or None when no time-stamping authority is configured."""
+    if not settings.SIGNING_TSA_URL:
+        return None
+    return timestamper_for(settings.SIGNING_TSA_URL, settings.SIGNING_TSA_USERNAME, settings.SIGNING_TSA_PASSWORD,
+                           settings.SIGNING_TSA_TIMEOUT, settings.SIGNING_TSA_RETRIES,
+                           settings.SIGNING_TSA_RETRY_DELAY)  # fmt: skip
+
+
+def fetching_context() -> ValidationContext:
+    """Return the context that validates the signer's and the TSA's chains while signing, fetching their OCSP/CRL
+    answers (each request bounded by SIGNING_TSA_TIMEOUT) for embedding: a revoked or unverifiable certificate
+    stops the signing."""
+    backend = RequestsFetcherBackend(per_request_timeout=settings.SIGNING_TSA_TIMEOUT)
+    return ValidationContext(trust_roots=trusted_roots(), allow_fetching=True, fetcher_backend=backend,
+                             revocation_mode="hard-fail")  # fmt: skip
+
+
+def signature_metadata(reason: str, long_term: bool) -> signers.PdfSignatureMetadata:
+    """Return the signature's settings: PAdES SHA-256; with a TSA, the validation data and a document timestamp."""
+    return signers.PdfSignatureMetadata(
         field_name="ChuKySoCoQuan",
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason or None,
         location=settings.SIGNING_LOCATION,
+        embed_validation_info=long_term,
+        use_pades_lta=long_term,
+        validation_context=fetching_context() if long_term else None,
     )
+
+
+TIMESTAMP_ROOM = 16 * 1024  # bytes kept for the signature timestamp token (the TSA's certificates are inside)
+
+
+@SIGNING_SECONDS.time()
+def sign_pdf(data: bytes, reason: str = "", signing_time: datetime.datetime | None = None) -> bytes:
+    """Return the PDF signed with the agency's certificate as an incremental update: PAdES B-B, or B-LTA when a
+    time-stamping authority is configured. Raise TimestampingUnavailable when the TSA or a responder fails."""
+    signer, timestamper = configured_signer(), configured_timestamper()
+    metadata = signature_metadata(reason, long_term=timestamper is not None)
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     pdf_signer = (
-        signers.PdfSigner(metadata, signer)
+        signers.PdfSigner(metadata, signer, timestamper=timestamper)
         if signing_time is None
-        else TimedPdfSigner(metadata, signer, signing_time=signing_time)
+        else TimedPdfSigner(metadata, signer, timestamper=timestamper, signing_time=signing_time)
     )
-    return pdf_signer.sign_pdf(writer, bytes_reserved=signer.bytes_reserved).getvalue()
+    room = signer.bytes_reserved + (TIMESTAMP_ROOM if timestamper else 0)
+    try:
+        return pdf_signer.sign_pdf(writer, bytes_reserved=room).getvalue()
+    except (TimestampRequestError, PyHankoSigningError, ValidationError, PathBuildingError, OSError) as exc:
+        if timestamper is None:
+            raise
+        raise TimestampingUnavailable(f"The long-term signature could not be completed: {exc}") from exc
 
 
 def sign_if_configured(data: bytes, reason: str = "", signing_time: datetime.datetime | None = None) -> bytes:
@@ -252,37 +342,84 @@ def sign_appendix(appendix, dispatch) -> bytes:
     return sign_if_configured(stamped, reason, signing_time=signed_at)
 
 
-def validation_context() -> ValidationContext:
+def validation_context(moment: datetime.datetime | None = None) -> ValidationContext:
     """Return a validation context that trusts the configured certificate's chain (and fetches nothing)."""
-    return ValidationContext(trust_roots=trusted_roots(), allow_fetching=False)
+    return ValidationContext(trust_roots=trusted_roots(), allow_fetching=False, moment=moment)
 
 
-def check_signature(data: bytes) -> SignatureVerdict:
-    """Return what the PDF's last signature proves; only a chain to a configured trusted root makes it trusted.
+def check_signature(data: bytes, at: datetime.datetime | None = None) -> SignatureVerdict:
+    """Return what the PDF's last signature proves (as of `at`, default now); only a chain to a configured trusted
+    root makes it trusted.
 
-    A self-made certificate that merely carries the agency's name is intact but not trusted. Uploaded files are
+    A self-made certificate that merely carries the agency's name is intact but not trusted. A PAdES B-LT(A) file
+    is trusted when its signer's chain holds, with the embedded certificates and revocation answers, at the time
+    its signature timestamp proves, and its document timestamp holds now: so after the certificate expires. A
+    B-B file is checked now, and once its certificate has expired it is honestly not trusted. Uploaded files are
     checked in the sandbox (`verification.sandboxed_signature_check`).
     """
     try:
-        embedded = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded = reader.embedded_regular_signatures
     except Exception:  # noqa: BLE001 - any unreadable upload is simply "not signed"
         log.info("An uploaded PDF could not be parsed for signatures.", exc_info=True)
         return SignatureVerdict(signed=False)
     if not embedded:
         return SignatureVerdict(signed=False)
     try:
-        status = validate_pdf_signature(embedded[-1], validation_context())
+        status = validate_pdf_signature(embedded[-1], validation_context(at))
+        stamp = status.timestamp_validity
+        long_term = long_term_status(reader, embedded[-1], stamp.timestamp) if stamp else None
     except Exception as exc:  # noqa: BLE001 - a hostile file may break the validator in any way
         log.info("An uploaded PDF's signature could not be validated: %s", exc)
         return SignatureVerdict(signed=True)
+    trusted_now = bool(status.trusted)
+    held = long_term is not None and long_term.trusted and long_term.intact and long_term.valid
     return SignatureVerdict(
         signed=True,
         intact=bool(status.intact and status.valid),
-        trusted=bool(status.trusted),
-        covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        trusted=trusted_now or held,
+        covers_whole_file=covers_whole_file(status),
         signer=signer_name(status.signing_cert),
         signed_at=status.signer_reported_dt,
+        timestamped_at=stamp.timestamp if held and stamp else None,
+        long_term=held,
     )
+
+
+def long_term_status(reader: PdfFileReader, signature, signed_at: datetime.datetime):
+    """Return the signature validated with the document security store's data at the time its timestamp proves
+    (`signed_at`), or None when the file has no DSS or no document timestamp that holds, with that data, at its
+    own time: the data that outlives the certificate must itself be timestamped."""
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return None
+    doc_timestamps = reader.embedded_timestamp_signatures
+    if not doc_timestamps:
+        return None
+    last = doc_timestamps[-1]
+    stamped_at = last.signed_data["encap_content_info"]["content"].parsed["gen_time"].native
+    doc_status = validate_pdf_timestamp(last, embedded_context(dss, stamped_at))
+    if not (doc_status.intact and doc_status.valid and doc_status.trusted):
+        return None
+    then = embedded_context(dss, signed_at)
+    return validate_pdf_signature(signature, then, then)
+
+
+def embedded_context(dss: DocumentSecurityStore, moment: datetime.datetime) -> ValidationContext:
+    """Return a context that trusts the configured roots and knows only the DSS's certificates, OCSP answers and
+    CRLs, validating as of `moment`; a certificate with no embedded revocation answer is not trusted."""
+    kwargs = {"trust_roots": trusted_roots(), "moment": moment, "allow_fetching": False, "revocation_mode": "hard-fail"}
+    return dss.as_validation_context(kwargs)
+
+
+def covers_whole_file(status) -> bool:
+    """Return whether the signature covers the file, or everything after its revision is validation data and
+    document timestamps (pyHanko's difference analysis: LTA updates only)."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return True
+    lta_only = status.modification_level == ModificationLevel.LTA_UPDATES
+    return status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and lta_only
 
 
 def signer_name(certificate: asn1_x509.Certificate) -> str:

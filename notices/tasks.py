@@ -12,7 +12,7 @@ from django.utils import timezone
 from kombu.exceptions import ChannelError
 
 from config.celery import app
-from notices import copies, dashboard, fanout, issuing, reminders, sendloop, sweeper
+from notices import copies, dashboard, fanout, issuing, reminders, sendloop, signing, sweeper
 from notices.models import Dispatch, DispatchCount, DispatchStatus, MergeFile
 from notices.models.delivery import QUEUE, URGENT_QUEUE, enqueue
 
@@ -32,7 +32,8 @@ def make_copies(dispatch_id: int) -> None:
         fan_out.delay(dispatch_id)
 
 
-@shared_task(name="notices.make_copy_range")
+@shared_task(name="notices.make_copy_range", autoretry_for=(signing.TimestampingUnavailable,), max_retries=5,
+             retry_backoff=30, retry_jitter=False)  # fmt: skip
 def make_copy_range(dispatch_id: int, after: int, upto: int) -> None:
     """Make the missing copies of one range of organisations; the range that completes the set starts the fan-out."""
     dispatch = copy_maker(dispatch_id)
