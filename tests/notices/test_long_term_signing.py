@@ -154,3 +154,12 @@ def test_a_tsa_that_hangs_times_out(long_term, settings, draft, clerk):
         issuing.issue(approve(draft), clerk)
     draft.refresh_from_db()
     assert draft.status == DispatchStatus.APPROVED and draft.number is None and not draft.pdf
+
+
+def test_the_verification_page_tells_the_reader_when_it_was_time_stamped_and_that_it_lasts(client, settings, issued):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    upload = SimpleUploadedFile("cong-van.pdf", stored_pdf(issued), "application/pdf")
+    html = client.post(f"/xac-thuc/{issued.verification_code}/", {"file": upload}).content.decode()
+    assert 'data-signature="intact"' in html
+    assert 'class="timestamped-at"' in html and 'class="long-term"' in html
+    assert "Đóng dấu thời gian" in html and "sau khi chứng thư ký số hết hạn" in html
