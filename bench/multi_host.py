@@ -156,42 +156,67 @@ def delivered(sink: support.Sink) -> int:
 
 def run(hosts: Hosts, sink: support.Sink, draft, clerk, n: int, args) -> dict:
     """Issue over HTTP, cut host B once --cut-at of N reached the sink, restore it; return the timings."""
-    from django.utils import timezone
-
     session = log_in(hosts.base_url, clerk.username, "x")
     issue_over_http(session, hosts.base_url, draft.pk)
     started = time.monotonic()
     deadline = started + (args.deadline or 300 + n / 5 + args.cut)
-    cut_at = restored_at = None
-    timings: dict = {}
+    cut: Cut | None = None
     while not finished(draft.pk, n):
         if time.monotonic() > deadline:
             raise TimeoutError(f"not finished after {deadline - started:.0f} s")
-        now = time.monotonic()
-        if cut_at is None and delivered(sink) >= args.cut_at * n:
-            cut_at, cut_wall, before_cut = now, timezone.now(), delivered(sink)
-            hosts.net.cut("b")
-            timings["cut_after_s"] = round(now - started, 1)
-        if cut_at is not None and restored_at is None and now - cut_at >= args.cut:
-            time.sleep(1.2)  # the sink writes its counts every second
-            during = delivered(sink) - before_cut
-            hosts.net.restore("b")
-            restored_at = now
-            timings["delivered_during_cut"] = during
-            timings["msgs_per_s_during_cut"] = round(during / (time.monotonic() - cut_at), 1)
+        if cut is None and delivered(sink) >= args.cut_at * n:
+            cut = Cut(hosts.net, sink, started)
+        if cut is not None and not cut.over and cut.lasted() >= args.cut:
+            cut.end()
         time.sleep(0.2)
-    timings["send_s"] = round(time.monotonic() - started, 1)
-    if restored_at is None:  # sending ended before the cut was over: the rest of the cut, then restore
-        if cut_at is None:
-            cut_at, cut_wall, before_cut = time.monotonic(), timezone.now(), delivered(sink)
-            hosts.net.cut("b")
-        time.sleep(max(0.0, args.cut - (time.monotonic() - cut_at)) + 1.2)
-        timings["delivered_during_cut"] = delivered(sink) - before_cut
-        timings["msgs_per_s_during_cut"] = round(timings["delivered_during_cut"] / (time.monotonic() - cut_at), 1)
-        hosts.net.restore("b")
+    timings = {"send_s": round(time.monotonic() - started, 1)}
+    cut = cut or Cut(hosts.net, sink, started)  # too few recipients to reach --cut-at: cut at the end
+    if not cut.over:  # sending ended while B was cut off: C's rate is over the time until the end
+        time.sleep(1.2)  # the sink writes its counts every second
+        cut.end(sending_ended=started + timings["send_s"], wait=max(0.0, args.cut - cut.lasted()))
     time.sleep(args.settle)  # host B is back: let whatever it still held reach the sink before counting
-    timings["in_flight_on_cut_host"] = requeued_from_cut_host(draft.pk, cut_wall)
-    return timings
+    return {**timings, **cut.timings(), "in_flight_on_cut_host": requeued_from_cut_host(draft.pk, cut.wall)}
+
+
+class Cut:
+    """Host B's link, cut now: what reached the sink while it was down, and for how long."""
+
+    def __init__(self, net: netns.Network, sink: support.Sink, started: float) -> None:
+        from django.utils import timezone
+
+        self.net, self.sink, self.started = net, sink, started
+        self.at, self.wall, self.before = time.monotonic(), timezone.now(), delivered(sink)
+        net.cut("b")
+        self.over, self.during, self.seconds = False, 0, 0.0
+
+    def lasted(self) -> float:
+        return time.monotonic() - self.at
+
+    def end(self, sending_ended: float | None = None, wait: float = 0.0) -> None:
+        """Count what reached the sink since the cut, then (after `wait` more seconds) restore the link."""
+        self.during = delivered(self.sink) - self.before
+        self.seconds = (sending_ended or time.monotonic()) - self.at
+        time.sleep(wait)
+        self.net.restore("b")
+        self.over = True
+
+    def timings(self) -> dict:
+        return {"cut_after_s": round(self.at - self.started, 1), "delivered_during_cut": self.during,
+                "msgs_per_s_during_cut": round(self.during / max(self.seconds, 0.001), 1)}  # fmt: skip
+
+
+def attachments_equal(saved: Path, stored: list[bytes]) -> dict:
+    """Return how many saved messages carry a PDF, and how many of those PDFs are byte for byte in the bucket."""
+    import email
+    import email.policy
+
+    pdfs = []
+    for path in saved.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        pdfs += [
+            part.get_content() for part in message.iter_attachments() if part.get_content_type() == "application/pdf"
+        ]
+    return {"messages_with_pdf": len(pdfs), "pdfs_equal_to_bucket": sum(pdf in stored for pdf in pdfs)}
 
 
 def pdf_files(root: Path) -> list[str]:
@@ -206,6 +231,11 @@ def main() -> None:
     parser.add_argument("--stuck", type=float, default=15.0, help="SEND_STUCK_SECONDS: when the sweeper takes back")
     parser.add_argument("--workers", type=int, default=2, help="threads of each worker host's Celery worker")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds to wait after the restore")
+    parser.add_argument(
+        "--check-attachments",
+        action="store_true",
+        help="keep every message and compare its PDF with the one in the bucket",
+    )
     parser.add_argument("--deadline", type=float, default=0, help="seconds to give up after (default 300 + n/5 + cut)")
     args = parser.parse_args()
     reason = netns.unavailable_reason()
@@ -226,7 +256,10 @@ def main() -> None:
     load_before = support.load_average()
     outcome, timings = "", {}
     with S3Server(bucket="congvan-multihost") as s3, netns.Network(["a", "b", "c"], workdir / "hosts") as net:
-        sink = support.Sink(workdir)
+        saved = workdir / "messages" if args.check_attachments else None
+        if saved:
+            saved.mkdir()
+        sink = support.Sink(workdir, save_dir=saved)
         try:
             hosts = Hosts(net, env, s3, sink, args.workers)
             hosts.start()
@@ -237,6 +270,7 @@ def main() -> None:
             net.stop_processes()
             counts = sink.stop()
         stored = [key for key in s3.keys() if key.endswith(".pdf")]
+        checked = attachments_equal(saved, [s3.read(key) for key in stored]) if saved else {}
     expected = {support.address(i) for i in range(n)}
     reached = expected & set(counts)
     print(json.dumps({
@@ -253,6 +287,7 @@ def main() -> None:
         "failed": support.counts_by_status(draft.pk).get("failed", 0),
         "pdfs_in_bucket": len(stored),
         "pdfs_on_worker_hosts": len(pdf_files(workdir / "hosts" / "b") + pdf_files(workdir / "hosts" / "c")),
+        **checked,
         "load_avg_before": load_before,
         "load_avg_after": support.load_average(),
         **({"abandoned": outcome, "by_status": support.counts_by_status(draft.pk)} if outcome else {}),

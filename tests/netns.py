@@ -71,10 +71,14 @@ def networks_in_use() -> list[ipaddress.IPv4Network]:
         for entry in json.loads(ip("-j", "-4", "addr", "show", namespace=namespace, check=False) or "[]"):
             for info in entry.get("addr_info", []):
                 found.append(ipaddress.ip_network(f"{info['local']}/{info['prefixlen']}", strict=False))
-        for route in json.loads(ip("-j", "-4", "route", "show", "table", "all", namespace=namespace, check=False) or "[]"):
+        for route in json.loads(
+            ip("-j", "-4", "route", "show", "table", "all", namespace=namespace, check=False) or "[]"
+        ):
             destination = route.get("dst", "")
             if destination and destination != "default" and not destination.startswith("127."):
-                found.append(ipaddress.ip_network(destination if "/" in destination else f"{destination}/32", strict=False))
+                found.append(
+                    ipaddress.ip_network(destination if "/" in destination else f"{destination}/32", strict=False)
+                )
     return found
 
 
