@@ -208,6 +208,7 @@ def send_claimed(deliveries: list[Delivery], dispatch: Dispatch) -> int:
     letters = {kind: mail.letter_for(dispatch, kind) for kind in {d.kind for d in deliveries}}
     copies = copies_of(dispatch, deliveries)
     bucket, tokens, sent, checked = TokenBucket(transport_name()), 0, 0, clock()
+    claimed_at, given_away = checked, set()
     accepted = Accepted()
     with open_transport() as transport:
         try:
@@ -223,6 +224,10 @@ def send_claimed(deliveries: list[Delivery], dispatch: Dispatch) -> int:
                         accepted.flush()
                         Delivery.every_kind.release([d.pk for d in deliveries[i:]], "paused by the operator")
                         break
+                    if checked - claimed_at >= settings.SEND_STUCK_SECONDS / 2:
+                        given_away |= no_longer_held(deliveries[i:])
+                if delivery.pk in given_away:
+                    continue
                 tokens = tokens or bucket.acquire(min(len(deliveries) - i, settings.SEND_RATE_TAKE))
                 tokens -= 1
                 sent += send_one(delivery, letters[delivery.kind], transport, bucket, accepted, dispatch.send_queue,
@@ -230,6 +235,19 @@ def send_claimed(deliveries: list[Delivery], dispatch: Dispatch) -> int:
         finally:
             accepted.flush()
     return sent
+
+
+def no_longer_held(deliveries: list[Delivery]) -> set[int]:
+    """Return the claimed deliveries this batch no longer holds: a batch that stalled (a worker cut off from the
+    network, a long SMTP timeout) for as long as the sweeper waits may find its rows requeued, and perhaps claimed
+    again by another worker (which counts another attempt); sending them too would mail them twice."""
+    now = dict(
+        Delivery.every_kind.filter(pk__in=[d.pk for d in deliveries], status=S.SENDING).values_list("pk", "attempts")
+    )
+    lost = {d.pk for d in deliveries if now.get(d.pk) != d.attempts}
+    if lost:
+        log.warning("Batch gave up %d deliveries the sweeper took back while it stalled", len(lost))
+    return lost
 
 
 def copies_of(dispatch: Dispatch, deliveries: list[Delivery]) -> dict[int, DispatchCopy] | None:

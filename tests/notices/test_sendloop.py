@@ -10,7 +10,7 @@ import pytest
 from django.db import connections, transaction
 from django.utils import timezone
 
-from notices import sendloop
+from notices import sendloop, sweeper
 from notices.models import Delivery, DeliveryEvent, Dispatch, DispatchStatus
 from notices.ratelimit import TokenBucket, client
 from recipients.models import Suppression
@@ -135,6 +135,22 @@ def test_pausing_mid_batch_gives_the_rest_back_without_spending_attempts(
     first, *rest = dispatch.deliveries.order_by("pk")
     assert first.status == S.SENT
     assert [(d.status, d.attempts) for d in rest] == [(S.QUEUED, 0), (S.QUEUED, 0)]
+
+
+def test_a_batch_that_stalled_past_the_sweeper_sends_none_of_the_rows_taken_back(
+    transactional_db, issue_to, smtp_server, settings, monkeypatch
+):
+    settings.SEND_STUCK_SECONDS = 0  # the sweeper takes back every row still sending
+    dispatch = issue_to(4)
+    first, *rest = ids_of(dispatch)
+    monkeypatch.setattr(sendloop, "clock", iter(range(0, 1000, 5)).__next__)  # a check before each message
+    # As message 1 arrives the batch "stalls": the sweeper requeues its rows, another worker claims two of them.
+    on_message(smtp_server, lambda n: n == 1 and (sweeper.sweep(lambda: False), Delivery.objects.claim(rest[:2])))
+
+    assert sendloop.send_batch([first, *rest]) == 1
+    assert len(smtp_server.messages) == 1  # only the message already on the wire when it stalled
+    by_pk = {d.pk: (d.status, d.attempts) for d in Delivery.objects.filter(pk__in=rest)}
+    assert by_pk == {rest[0]: (S.SENDING, 2), rest[1]: (S.SENDING, 2), rest[2]: (S.QUEUED, 1)}
 
 
 @pytest.mark.django_db
