@@ -103,7 +103,8 @@ def recipient_fields(message: Message) -> dict[str, str]:
     for part in message.walk():
         if part.get_content_type() == "message/delivery-status":
             blocks = part.get_payload()
-            if isinstance(blocks, list) and len(blocks) >= 2:  # the per-message block, then one per recipient
+            if isinstance(blocks, list) and len(blocks) >= 2 and isinstance(blocks[1], Message):
+                # the per-message block, then one per recipient
                 return {name: str(value) for name, value in blocks[1].items()}
     raise Unusable("the delivery-status part has no per-recipient fields")
 

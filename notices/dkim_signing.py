@@ -21,8 +21,8 @@ import time
 import dkim
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
-from dkim.canonicalization import CanonicalizationPolicy
 from django.conf import settings
+from dkim.canonicalization import CanonicalizationPolicy
 
 # RFC 6376 §5.4.1's list, as dkimpy keeps it; From is signed twice so that no second From can be added.
 SIGNED_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"reply-to", b"mime-version",
