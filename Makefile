@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := fonts-liberation2 fonts-croscore libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 \
-	poppler-utils gettext redis-server postgresql chromium
+	poppler-utils gettext redis-server postgresql chromium dovecot-imapd
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/congvan
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 MUTANTS_DATABASE_URL ?= $(TEST_DATABASE_URL)_mutants

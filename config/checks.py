@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
+from notices.dkim_signing import DkimKeyError, load_private_key
+
 
 @register("settings", deploy=False)
 def settings_check(app_configs, **kwargs) -> list[CheckMessage]:
@@ -18,6 +20,7 @@ def settings_check(app_configs, **kwargs) -> list[CheckMessage]:
                 id="config.E002",
             )
         )
+    problems += dkim_problems()
     if settings.DEBUG:
         return problems
     if settings.SECRET_KEY == settings.DEV_SECRET_KEY or len(settings.SECRET_KEY) < 40:
@@ -37,6 +40,22 @@ def settings_check(app_configs, **kwargs) -> list[CheckMessage]:
                 id="config.E004",
             )
         )
+    if settings.EMAIL_DELIVERY == "smtp" and not settings.DKIM_PRIVATE_KEY_PATH:
+        problems.append(
+            Warning(
+                "EMAIL_DELIVERY is 'smtp' but DKIM is not configured: receiving servers cannot verify our mail.",
+                hint="Set DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH and publish the key (README, DKIM).",
+                id="config.W004",
+            )
+        )
+    if settings.EMAIL_DELIVERY == "smtp" and not settings.BOUNCE_ADDRESS:
+        problems.append(
+            Warning(
+                "BOUNCE_ADDRESS is not set: bounces of mail sent over SMTP never come back to the system.",
+                hint="Set BOUNCE_ADDRESS and BOUNCE_IMAP_* (README, bounces).",
+                id="config.W005",
+            )
+        )
     if settings.EMAIL_DELIVERY == "outbox":
         problems.append(Warning("EMAIL_DELIVERY is 'outbox': no email leaves this machine.", id="config.W001"))
     if not settings.SIGNING_PKCS12_PATH:
@@ -52,3 +71,16 @@ def settings_check(app_configs, **kwargs) -> list[CheckMessage]:
             )
         )
     return problems
+
+
+def dkim_problems() -> list[CheckMessage]:
+    """Return the problems of the DKIM settings: a key that cannot be read, or a key without a domain."""
+    if not settings.DKIM_PRIVATE_KEY_PATH:
+        return []
+    try:
+        load_private_key(str(settings.DKIM_PRIVATE_KEY_PATH))
+    except DkimKeyError as exc:
+        return [Error(str(exc), hint="Give the path of an unencrypted RSA private key in PEM.", id="config.E005")]
+    if not (settings.DKIM_DOMAIN and settings.DKIM_SELECTOR):
+        return [Error("DKIM_PRIVATE_KEY_PATH is set but DKIM_DOMAIN or DKIM_SELECTOR is not.", id="config.E006")]
+    return []

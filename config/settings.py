@@ -141,6 +141,29 @@ else:
 ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Bảo hiểm xã hội thành phố Hà Nội <congvan@bhxh.example.vn>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# DKIM (notices/dkim_signing.py): the smtp transport signs every message with this RSA key (a PEM file, never in
+# the repository) for DKIM_DOMAIN under DKIM_SELECTOR; the public key is published at
+# <selector>._domainkey.<domain> (README). Empty: unsigned. Anymail providers sign on their side.
+DKIM_DOMAIN = env("DKIM_DOMAIN", default="")
+DKIM_SELECTOR = env("DKIM_SELECTOR", default="")
+DKIM_PRIVATE_KEY_PATH = env("DKIM_PRIVATE_KEY_PATH", default="")
+# Bounces on the smtp path (notices/returnpath.py, notices/bounces.py): each message's envelope sender is
+# <local>+<delivery id>-<HMAC>@<domain> of BOUNCE_ADDRESS (empty: the From address, no bounce processing), and
+# beat reads the delivery status notifications from that mailbox over IMAP every BOUNCE_POLL_SECONDS.
+BOUNCE_ADDRESS = env("BOUNCE_ADDRESS", default="")
+BOUNCE_IMAP_HOST = env("BOUNCE_IMAP_HOST", default="")
+BOUNCE_IMAP_PORT = env.int("BOUNCE_IMAP_PORT", default=993)
+BOUNCE_IMAP_SSL = env.bool("BOUNCE_IMAP_SSL", default=True)
+BOUNCE_IMAP_USER = env("BOUNCE_IMAP_USER", default="")
+BOUNCE_IMAP_PASSWORD = env("BOUNCE_IMAP_PASSWORD", default="")
+BOUNCE_IMAP_FOLDER = env("BOUNCE_IMAP_FOLDER", default="INBOX")
+# Where a notice goes once read: applied ones to the first folder, the unmatched, forged or malformed (kept,
+# flagged, for a person to look at) to the second.
+BOUNCE_IMAP_DONE_FOLDER = env("BOUNCE_IMAP_DONE_FOLDER", default="Processed")
+BOUNCE_IMAP_KEPT_FOLDER = env("BOUNCE_IMAP_KEPT_FOLDER", default="Unmatched")
+BOUNCE_POLL_SECONDS = env.float("BOUNCE_POLL_SECONDS", default=300.0)
+BOUNCE_MAX_MESSAGES = env.int("BOUNCE_MAX_MESSAGES", default=200)  # per poll
+BOUNCE_MAX_MESSAGE_BYTES = env.int("BOUNCE_MAX_MESSAGE_BYTES", default=1_000_000)  # bigger ones are kept unread
 # The Reply-To of emails whose drafting unit names no mailbox of its own (empty: no Reply-To header).
 DEFAULT_REPLY_TO = env("DEFAULT_REPLY_TO", default="")
 # Acknowledgement reminders: sent this many working days after the deadline (then after the last reminder),
@@ -185,6 +208,7 @@ CELERY_TASK_ROUTES = {
     "notices.remove_merge_files": {"queue": "events"},
     "notices.issue_scheduled": {"queue": "render"},
     "notices.send_reminders": {"queue": "events"},
+    "notices.poll_bounces": {"queue": "events"},
 }
 # Beat's run-time state lives with the other run-time files, never in the repository root.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -205,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": DASHBOARD_REFRESH_SECONDS,
     },
 }
+if BOUNCE_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["poll-bounces"] = {"task": "notices.poll_bounces", "schedule": BOUNCE_POLL_SECONDS}
 
 # --- Operations: /healthz and /metrics ------------------------------------------------------------
 # Each worker writes a heartbeat to Redis every HEALTH_HEARTBEAT_SECONDS (config/heartbeat.py); /healthz fails when

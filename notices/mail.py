@@ -25,7 +25,7 @@ from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from notices import acknowledgement
+from notices import acknowledgement, returnpath
 from notices.models import Delivery, DeliveryKind, Dispatch, DispatchCopy, Urgency
 from notices.models.dispatch import CONTROL_CHARACTERS
 
@@ -55,6 +55,7 @@ class Recipient:
     links: dict[str, str] = field(default_factory=dict)  # e.g. {"acknowledge": "https://..."}
     attachments: list[Attachment] | None = None  # the recipient's own (personalised letters); None: the shared ones
     subject: str = ""  # the recipient's own subject (its copy's "V/v"); '': the letter's
+    return_path: str = ""  # the SMTP envelope sender: its own (notices.returnpath); '': the letter's From address
 
 
 def header(value: str) -> str:
@@ -168,6 +169,7 @@ def recipient_of(delivery: Delivery, copy: DispatchCopy | None = None, letter: L
         organization_name=delivery.organization_name,
         # A reminder's link acknowledges the dispatch email it reminds of.
         links={"acknowledge": acknowledgement.url(delivery.reminds_id or delivery.pk)},
+        return_path=returnpath.address_for(delivery.pk) if returnpath.is_enabled() else "",
     )
     if copy is not None:
         appendices = letter.attachments[1:] if letter is not None else []  # the shared PDF comes first

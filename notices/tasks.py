@@ -5,14 +5,16 @@ Every task is safe to run twice: the database decides what still has to be done.
 
 from __future__ import annotations
 
+import imaplib
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import ChannelError
 
 from config.celery import app
-from notices import copies, dashboard, fanout, issuing, reminders, sendloop, signing, sweeper
+from notices import bounces, copies, dashboard, fanout, issuing, reminders, sendloop, signing, sweeper
 from notices.models import Dispatch, DispatchCount, DispatchStatus, MergeFile
 from notices.models.delivery import QUEUE, URGENT_QUEUE, enqueue
 
@@ -114,6 +116,21 @@ def issue_scheduled() -> int:
 def send_reminders() -> int:
     """Queue the acknowledgement reminders due today (beat); a round already queued is never queued again."""
     return reminders.queue_due()
+
+
+@shared_task(name="notices.poll_bounces")
+def poll_bounces() -> dict[str, int]:
+    """Apply the delivery status notifications waiting in the bounce mailbox (beat, every BOUNCE_POLL_SECONDS).
+
+    A mailbox that does not answer is tried again at the next poll: its messages wait there, nothing is lost.
+    """
+    if not settings.BOUNCE_IMAP_HOST:
+        return {}
+    try:
+        return bounces.poll()
+    except (OSError, imaplib.IMAP4.error) as exc:
+        log.warning("Bounce mailbox %s: %s; trying again at the next poll", settings.BOUNCE_IMAP_HOST, exc)
+        return {}
 
 
 @shared_task(name="notices.refresh_dashboard_counts")

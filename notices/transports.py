@@ -17,6 +17,7 @@ from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsR
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from notices.dkim_signing import DkimKeyError, configured_signer
 from notices.mail import Letter, Recipient
 from notices.outbox import EmailBackend as OutboxBackend
 
@@ -78,7 +79,11 @@ def smtp_error(code: int, reason: bytes | str) -> TransportError:
 
 @register
 class SmtpTransport(Transport):
-    """One SMTP connection, opened on first use and reopened after the server drops it."""
+    """One SMTP connection, opened on first use and reopened after the server drops it.
+
+    Each message is DKIM-signed when DKIM_* is configured, and leaves with its delivery's own return path as the
+    envelope sender when BOUNCE_ADDRESS is set (so its bounce finds its way back: notices.bounces).
+    """
 
     name = "smtp"
 
@@ -105,9 +110,9 @@ class SmtpTransport(Transport):
             self.connection = None
 
     def send(self, letter: Letter, recipient: Recipient) -> str:
-        data = letter.as_bytes(recipient)
+        data = signed(letter.as_bytes(recipient))
         try:
-            self.open().sendmail(letter.envelope_from, [recipient.address], data)
+            self.open().sendmail(recipient.return_path or letter.envelope_from, [recipient.address], data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reason = next(iter(exc.recipients.values()))
             self.drop_if(code == 421)
@@ -124,6 +129,18 @@ class SmtpTransport(Transport):
         """Drop the connection (the server closed it or will), so the next message reconnects."""
         if condition:
             self.close()
+
+
+def signed(message: bytes) -> bytes:
+    """Return the message with its DKIM signature in front (unchanged when DKIM is not configured).
+
+    An unreadable key is our configuration's fault, not the recipient's: a transient error, retried.
+    """
+    try:
+        signer = configured_signer()
+    except DkimKeyError as exc:
+        raise TransportError(str(exc)) from exc
+    return message if signer is None else signer.signature(message) + message
 
 
 class BackendTransport(Transport):

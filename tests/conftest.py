@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.notices.edxml_fixtures",  # bodies, exported, issued_as_stored (the edXML tests)
     "tests.notices.correction_fixtures",  # steward, bounced, item (the correction loop's tests)
     "tests.notices.dashboard_fixtures",  # seeded (the dashboard's tests)
+    "tests.notices.mail_trust_fixtures",  # dkim, dovecot, bounce_mailbox (the DKIM and bounce tests)
 ]
 WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
 

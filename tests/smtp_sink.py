@@ -35,6 +35,7 @@ class RecordingHandler:
     def __init__(self, keep: bool = True, transient_rate: float = 0.0, save_dir: str | None = None) -> None:
         self.save_dir = save_dir  # write each message as received (benchmarks that check every message after)
         self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []  # the bytes of each kept message, as they came
         self.envelopes: list[tuple[str, list[str]]] = []
         self.replies: dict[str, list[str]] = defaultdict(list)
         self.counts: Counter[str] = Counter()  # accepted messages per address
@@ -73,6 +74,7 @@ class RecordingHandler:
                 with open(os.path.join(self.save_dir, name), "wb") as saved:
                     saved.write(envelope.original_content or envelope.content)
             if self.keep:
+                self.raw.append(envelope.original_content or envelope.content)  # as received (DKIM verifies these)
                 self.messages.append(message)
                 self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
@@ -97,6 +99,10 @@ class SmtpSink:
     @property
     def messages(self) -> list[email.message.EmailMessage]:
         return self.handler.messages
+
+    @property
+    def raw(self) -> list[bytes]:
+        return self.handler.raw
 
 
 def write_counts(handler: RecordingHandler, path: str) -> None:

@@ -90,11 +90,23 @@ def status_label(status: str) -> str:
     return status
 
 
+# What a delivery status notification read from the bounce mailbox said (notices/bounces.py): "dsn:delayed".
+DSN_ACTIONS = {
+    "failed": _("failed"),
+    "delayed": _("delayed"),
+    "delivered": _("delivered"),
+    "relayed": _("relayed"),
+    "expanded": _("expanded"),
+}
+
+
 def event_label(event_type: str) -> str:
     """Return the label of a delivery event: its status, or what the provider reported ("provider:bounced")."""
     prefix, _sep, rest = event_type.partition(":")
     if prefix == "provider" and rest:
         return _t("Provider reported: %(status)s") % {"status": status_label(rest)}
+    if prefix == "dsn" and rest:
+        return _t("Bounce report: %(action)s") % {"action": DSN_ACTIONS.get(rest, rest)}
     if event_type in EVENT_LABELS:
         return str(EVENT_LABELS[event_type])
     return status_label(event_type)

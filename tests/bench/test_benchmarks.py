@@ -16,6 +16,7 @@ BENCH_DIR = Path(settings.BASE_DIR) / "bench"
 TINY = {
     "admin_pages.py": ["--dispatches", "5", "--per-dispatch", "4", "--organisations", "10", "--audit-events", "10",
                        "--repeats", "1"],
+    "dkim_signing.py": ["--messages", "5", "--pdf-kb", "10"],
     "document.py": ["--rounds", "1"],
     "fault_injection.py": ["--recipients", "20"],
     "import_directory.py": ["--rows", "50"],

@@ -43,3 +43,48 @@ def test_it_asks_for_the_trusted_roots_when_a_certificate_is_configured(settings
     assert "config.W003" in ids(settings)
     settings.SIGNING_TRUSTED_ROOTS = "/etc/congvan/roots.pem"
     assert "config.W003" not in ids(settings)
+
+
+def production(settings) -> None:
+    settings.DEBUG = False
+    settings.SECRET_KEY = "x" * 50
+    settings.ALLOWED_HOSTS = ["congvan.example.vn"]
+    settings.PUBLIC_BASE_URL = "https://congvan.example.vn"
+
+
+def test_it_warns_when_mail_leaves_over_smtp_unsigned_in_production(settings, dkim_key):
+    production(settings)
+    settings.EMAIL_DELIVERY = "smtp"
+    settings.DKIM_PRIVATE_KEY_PATH = ""
+    assert "config.W004" in ids(settings)
+    settings.DKIM_DOMAIN, settings.DKIM_SELECTOR = "bhxh.example.vn", "congvan2026"
+    settings.DKIM_PRIVATE_KEY_PATH = str(dkim_key[0])
+    assert not {"config.W004", "config.E005", "config.E006"} & ids(settings)
+    settings.EMAIL_DELIVERY = "mailgun"  # the provider signs on its side
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:secret"}
+    settings.DKIM_PRIVATE_KEY_PATH = ""
+    assert "config.W004" not in ids(settings)
+
+
+def test_it_refuses_an_unreadable_dkim_key_even_in_debug(settings, tmp_path):
+    settings.DEBUG = True
+    settings.DKIM_DOMAIN, settings.DKIM_SELECTOR = "bhxh.example.vn", "congvan2026"
+    settings.DKIM_PRIVATE_KEY_PATH = str(tmp_path / "missing.pem")
+    assert "config.E005" in ids(settings)
+    (tmp_path / "garbage.pem").write_text("not a key")
+    settings.DKIM_PRIVATE_KEY_PATH = str(tmp_path / "garbage.pem")
+    assert "config.E005" in ids(settings)
+
+
+def test_it_refuses_a_dkim_key_without_its_domain_and_selector(settings, dkim_key):
+    settings.DEBUG = True
+    settings.DKIM_PRIVATE_KEY_PATH, settings.DKIM_DOMAIN = str(dkim_key[0]), ""
+    assert "config.E006" in ids(settings)
+
+
+def test_it_warns_when_smtp_bounces_have_nowhere_to_go(settings):
+    production(settings)
+    settings.EMAIL_DELIVERY, settings.BOUNCE_ADDRESS = "smtp", ""
+    assert "config.W005" in ids(settings)
+    settings.BOUNCE_ADDRESS = "bounces@bhxh.example.vn"
+    assert "config.W005" not in ids(settings)

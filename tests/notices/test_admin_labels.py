@@ -31,3 +31,9 @@ def test_an_object_type_is_its_models_name_and_details_name_their_keys_and_statu
 def test_the_labels_speak_vietnamese_in_a_vietnamese_session():
     with translation.override("vi"):
         assert labels.action_label("approve") != "Approved" and labels.event_label("queued") != "Queued"
+
+
+def test_a_bounce_report_from_the_mailbox_reads_in_vietnamese():
+    assert labels.event_label("dsn:delayed") == "Bounce report: delayed"
+    with translation.override("vi"):
+        assert labels.event_label("dsn:delayed") == "Thư báo lỗi chuyển phát: bị chậm"
