@@ -8,3 +8,6 @@ class ApiConfig(AppConfig):
     name = "api"
     verbose_name = _("API for other systems")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from api import schema  # noqa: F401  (registers the key's security scheme with drf-spectacular)

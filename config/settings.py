@@ -375,8 +375,6 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "APPEND_COMPONENTS": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}}},
-    "SECURITY": [{"apiKey": []}],
 }
 # Each key's token bucket (Redis): API_RATE_PER_SECOND requests a second (a key may have its own), bursts of
 # API_RATE_BURST; beyond that 429 with Retry-After.

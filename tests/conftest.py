@@ -25,7 +25,7 @@ pytest_plugins = [
     "tests.notices.correction_fixtures",  # steward, bounced, item (the correction loop's tests)
     "tests.notices.dashboard_fixtures",  # seeded (the dashboard's tests)
 ]
-WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
+WORKER_QUEUES = ["render", "send-urgent", "send", "events", "callbacks", "celery"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,7 +10,7 @@ from django.utils import translation
 from config import heartbeat
 from tests.smtp_sink import free_port
 
-QUEUES = ["send-urgent", "render", "events", "send", "celery"]
+QUEUES = ["send-urgent", "render", "events", "send", "callbacks", "celery"]
 
 
 @pytest.fixture
