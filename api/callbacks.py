@@ -54,7 +54,7 @@ def payload_of(event: DeliveryEvent) -> dict:
         "event_id": event.pk, "type": "acknowledgement" if event.type == ACKNOWLEDGED else "status",
         "status": event.type, "at": event.at.isoformat(), "dispatch_id": delivery.dispatch_id,
         "notation": delivery.dispatch.notation, "delivery_id": delivery.pk, "kind": delivery.kind,
-        "address": delivery.address, "organization_code": org.bhxh_code or org.agency_code or org.tax_code,
+        "address": delivery.address, "organization_code": (org.bhxh_code or org.agency_code or org.tax_code) if org else "",
     }  # fmt: skip
 
 

@@ -150,7 +150,6 @@ class DispatchOut(serializers.Serializer):
 
 class DeliveryOut(serializers.ModelSerializer):
     organization_code = serializers.SerializerMethodField()
-    organization_name = serializers.CharField(source="organization.name")
 
     class Meta:
         model = Delivery
@@ -159,7 +158,7 @@ class DeliveryOut(serializers.ModelSerializer):
 
     def get_organization_code(self, delivery) -> str:
         org = delivery.organization
-        return org.bhxh_code or org.agency_code or org.tax_code
+        return (org.bhxh_code or org.agency_code or org.tax_code) if org else ""
 
 
 class DeliveryPage(serializers.Serializer):
