@@ -236,5 +236,5 @@ class ErrorOut(serializers.Serializer):
     errors = RowErrorOut(many=True, required=False)
 
 
-ROW_COLUMNS = [key for key in COLUMN_KEYS if key in OrganizationIn().fields]
+ROW_COLUMNS = [key for key in COLUMN_KEYS if key in OrganizationIn().fields and key != "emails"]
 STATUSES = [s.value for s in DeliveryStatus]
