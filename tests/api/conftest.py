@@ -8,6 +8,7 @@ import hmac
 import io
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -103,6 +104,7 @@ class Receiver:
         self.calls: list[dict] = []
         self.answers: list[int] = []  # statuses to answer, in order; 200 once exhausted
         self.answer_body = b"ok"
+        self.hang_after_body = 0.0  # seconds to hold the connection after the body, announced longer than it is
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -111,9 +113,12 @@ class Receiver:
                 receiver.calls.append({"headers": dict(self.headers), "body": body})
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 self.send_response(status)
-                self.send_header("Content-Length", str(len(receiver.answer_body)))
+                extra = 10 * 1024 * 1024 if receiver.hang_after_body else 0
+                self.send_header("Content-Length", str(len(receiver.answer_body) + extra))
                 self.end_headers()
                 self.wfile.write(receiver.answer_body)
+                self.wfile.flush()
+                time.sleep(receiver.hang_after_body)
 
             def log_message(self, *args) -> None:
                 pass
