@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
@@ -27,4 +27,5 @@ urlpatterns = [
     path("callback/", views.CallbackUrl.as_view(), name="api-callback"),
     path("organizations/bulk/", views.OrganizationsBulk.as_view(), name="api-organizations-bulk"),
     path("organizations/<str:code>/", views.OrganizationDetail.as_view(), name="api-organization"),
+    re_path(r"", views.not_found, name="api-not-found"),  # any other /api/v1/ path: a JSON 404, not an HTML page
 ]

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -72,6 +74,17 @@ class ApiView(APIView):
         if not dispatch.can_edit(self.request.user):
             raise forbidden("role_forbids", _("Your role does not allow this action."))
         return dispatch
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@throttle_classes([])
+def not_found(request, *args, **kwargs):
+    """Answer a path the API does not have (an id that is not a number, a typo) with the JSON 404."""
+    with translation.override(language_of(request)):
+        raise ApiError("not_found", _("Not found, or this key may not see it."), status.HTTP_404_NOT_FOUND)
 
 
 def dispatch_out(dispatch: Dispatch) -> dict:
