@@ -73,7 +73,17 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class CallbackAdmin(admin.ModelAdmin):
     list_display = ["id", "key", "event_id", "status", "attempts", "last_error", "created_at", "finished_at"]
     list_filter = ["status", "key"]
-    readonly_fields = list_display + ["payload"]
+    readonly_fields = [
+        "id",
+        "key",
+        "event_id",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "finished_at",
+        "payload",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -85,12 +85,14 @@ def collect_for(key_id: int, settled: datetime.datetime, limit: int) -> int:
         rows = Callback.objects.bulk_create(Callback(key=key, event_id=e.pk, payload=payload_of(e)) for e in events)
         ApiKey.objects.filter(pk=key.pk).update(callback_cursor=events[-1].pk)
         ids = [row.pk for row in rows]
-        transaction.on_commit(lambda: [queue(pk) for pk in ids])
+        transaction.on_commit(lambda: queue_all(ids))
     return len(rows)
 
 
-def queue(callback_id: int, countdown: float = 0) -> None:
-    current_app.send_task("api.send_callback", args=[callback_id], queue="callbacks", countdown=countdown or None)
+def queue_all(callback_ids: list[int]) -> None:
+    """Queue the sending of each callback on the `callbacks` queue (by task name: ids only)."""
+    for callback_id in callback_ids:
+        current_app.send_task("api.send_callback", args=[callback_id], queue="callbacks")
 
 
 # --- Sending ---------------------------------------------------------------------------------------------

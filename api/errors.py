@@ -44,6 +44,7 @@ def conflict(code: str, message) -> ApiError:
 
 def body(exc: exceptions.APIException) -> dict:
     """Return the JSON body of an error: its code, its message and, for invalid fields, their messages."""
+    data: dict
     if isinstance(exc, ApiError):
         data = {"code": exc.code, "message": str(exc.detail)}
         if exc.fields:

@@ -52,7 +52,9 @@ class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
     def usable(self) -> ApiKeyQuerySet:
         """Return the keys neither revoked nor expired."""
         now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
 
     def find(self, key: str) -> ApiKey | None:
         """Return the usable key that `key` (cv_<prefix>_<secret>) is, or None (compared in constant time)."""
@@ -135,6 +137,9 @@ class KeyDispatch(models.Model):
         verbose_name = _("dispatch created through the API")
         verbose_name_plural = _("dispatches created through the API")
 
+    def __str__(self) -> str:
+        return f"{self.key} → {self.dispatch_id}"
+
 
 class CallbackStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
@@ -148,7 +153,9 @@ class Callback(models.Model):
     key = models.ForeignKey(ApiKey, models.CASCADE, related_name="callbacks", verbose_name=_("API key"))
     event_id = models.BigIntegerField(_("delivery event"))
     payload = models.JSONField(_("payload"))
-    status = models.CharField(_("status"), max_length=10, choices=CallbackStatus.choices, default=CallbackStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CallbackStatus.choices, default=CallbackStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

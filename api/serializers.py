@@ -21,7 +21,9 @@ MAX_TARGETS = 1000
 def organization_by_code(code: str) -> Organization | None:
     """Return the one organisation whose BHXH unit code, tax code or agency code is `code` (None: none or several)."""
     code = code.strip()
-    found = list(Organization.objects.filter(Q(bhxh_code=code.upper()) | Q(agency_code=code.upper()) | Q(tax_code=code))[:2])
+    found = list(
+        Organization.objects.filter(Q(bhxh_code=code.upper()) | Q(agency_code=code.upper()) | Q(tax_code=code))[:2]
+    )
     return found[0] if len(found) == 1 else None
 
 
@@ -41,7 +43,9 @@ class Base64File(serializers.CharField):
         if not decoded:
             raise serializers.ValidationError(_("The file is empty."))
         if len(decoded) > self.max_bytes:
-            raise serializers.ValidationError(_("The file is too large: at most %(max)d bytes.") % {"max": self.max_bytes})
+            raise serializers.ValidationError(
+                _("The file is too large: at most %(max)d bytes.") % {"max": self.max_bytes}
+            )
         return decoded
 
 
@@ -86,7 +90,9 @@ class DraftIn(serializers.Serializer):
     def validate_drafting_unit(self, value: str) -> DraftingUnit:
         unit = DraftingUnit.objects.select_related("issuer").filter(abbreviation=value.strip()).first()
         if unit is None:
-            raise serializers.ValidationError(_("No drafting unit has the abbreviation “%(value)s”.") % {"value": value})
+            raise serializers.ValidationError(
+                _("No drafting unit has the abbreviation “%(value)s”.") % {"value": value}
+            )
         return unit
 
     def validate_signer(self, value: int) -> Signer:

@@ -7,8 +7,8 @@ every call that changes data, and every file handed out, is written to the audit
 
 from __future__ import annotations
 
-from django.core.files.base import ContentFile
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -357,7 +357,9 @@ class OrganizationDetail(ApiView):
 def directory_rows(items: list[dict]) -> list[list]:
     """Return the items as the rows of a directory file: the header, then one row per organisation."""
     header = [*s.ROW_COLUMNS, "emails"]
-    return [header] + [[str(item.get(key, "")) for key in s.ROW_COLUMNS] + ["; ".join(item["emails"])] for item in items]
+    return [header] + [
+        [str(item.get(key, "")) for key in s.ROW_COLUMNS] + ["; ".join(item["emails"])] for item in items
+    ]
 
 
 class OrganizationsBulk(ApiView):

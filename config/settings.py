@@ -207,7 +207,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notices.send_reminders",
         "schedule": env.float("REMINDER_CHECK_SECONDS", default=900.0),
     },
-    "collect-callbacks": {"task": "api.collect_callbacks", "schedule": env.float("CALLBACK_COLLECT_SECONDS", default=5.0)},
+    "collect-callbacks": {
+        "task": "api.collect_callbacks",
+        "schedule": env.float("CALLBACK_COLLECT_SECONDS", default=5.0),
+    },
     "refresh-dashboard-counts": {
         "task": "notices.refresh_dashboard_counts",
         "schedule": DASHBOARD_REFRESH_SECONDS,

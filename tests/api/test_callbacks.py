@@ -134,7 +134,9 @@ def test_a_key_registers_its_https_callback_url(drafter, make_client, settings):
     refused = client.put_json("/api/v1/callback/", {"url": "http://eoffice.hanoi.example.vn/congvan"})
     assert refused.status_code == 400
     assert refused.json()["fields"] == {"url": ["Địa chỉ gọi lại phải bắt đầu bằng https://."]}
-    assert AuditEvent.objects.get(action="api:callback_url").details["url"] == "https://eoffice.hanoi.example.vn/congvan"
+    assert (
+        AuditEvent.objects.get(action="api:callback_url").details["url"] == "https://eoffice.hanoi.example.vn/congvan"
+    )
 
 
 def test_a_recorded_event_reaches_the_callback_queue_only(watched, fresh_broker, django_capture_on_commit_callbacks):

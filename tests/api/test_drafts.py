@@ -12,7 +12,9 @@ from tests.api.conftest import b64, pdf_bytes
 from tests.conftest import approve
 from tests.notices.merge_fixtures import csv_text
 
-UNSAFE = '<p onclick="steal()">Kính gửi <a href="javascript:alert(1)">đây</a></p><script>alert(1)</script><h1>Đề mục</h1>'
+UNSAFE = (
+    '<p onclick="steal()">Kính gửi <a href="javascript:alert(1)">đây</a></p><script>alert(1)</script><h1>Đề mục</h1>'
+)
 
 
 def create(client, payload: dict, **changes):
@@ -132,8 +134,8 @@ def test_it_changes_a_draft_then_refuses_once_submitted(drafting, draft_body):
 
 
 def test_it_refuses_to_change_someone_elses_draft(make_client, draft, draft_body):
-    from tests.conftest import make_user
     from notices import roles
+    from tests.conftest import make_user
 
     _key, client = make_client(make_user("soanthao2", roles.DRAFTER), [Scope.DRAFTS])
     refused = client.patch_json(f"/api/v1/drafts/{draft.pk}/", {"subject": "của tôi"})

@@ -78,7 +78,10 @@ def test_it_refuses_a_key_that_is_not_usable(case, drafter):
         secret = "cv_only-two-parts"
     response = KeyClient(secret).get("/api/v1/callback/")
     assert response.status_code == 401
-    assert response.json() == {"code": "key_invalid", "message": "Khóa API không tồn tại, đã bị thu hồi hoặc đã hết hạn."}
+    assert response.json() == {
+        "code": "key_invalid",
+        "message": "Khóa API không tồn tại, đã bị thu hồi hoặc đã hết hạn.",
+    }
 
 
 def test_a_key_that_has_not_expired_yet_works(drafter):
