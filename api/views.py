@@ -33,7 +33,7 @@ from recipients.importing import import_rows
 from recipients.tabular import ImportFileError
 
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
-ERRORS = {code: OpenApiResponse(s.ErrorOut) for code in (400, 401, 403, 404, 409, 429)}
+ERRORS = {code: OpenApiResponse(s.ErrorOut) for code in (400, 401, 403, 404, 409, 413, 429)}
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="application/pdf")
 
 

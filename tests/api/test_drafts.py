@@ -206,3 +206,18 @@ def test_issuing_a_draft_is_refused_by_the_transition_table(draft, clerk, make_c
     assert refused.status_code == 409
     assert refused.json()["code"] == "workflow_refused"
     assert refused.json()["message"] == "Chỉ phát hành được công văn đã duyệt."
+
+
+def test_it_refuses_a_body_beyond_the_request_limit(drafting, draft_body, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    _key, client = drafting
+    response = create(client, draft_body, body="<p>" + "x" * 2000 + "</p>")
+    assert response.status_code == 413
+    assert response.json() == {"code": "body_too_large", "message": "Nội dung yêu cầu quá lớn."}
+    assert not Dispatch.objects.exists()
+
+
+def test_a_method_the_endpoint_does_not_have_is_refused_as_json(drafting):
+    _key, client = drafting
+    response = client.get("/api/v1/drafts/")
+    assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")
