@@ -55,12 +55,12 @@ run: setup ## Set up, then run the web server and a Celery worker together (Ctrl
 	@echo; echo "Admin:  http://127.0.0.1:8000/admin/   (logins above)"; \
 	echo "Emails: $(CURDIR)/var/outbox/*.eml"; echo
 	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A config worker -B -Q send-urgent,render,events,send,celery -c 2 -l info & \
+	$(VENV)/bin/celery -A config worker -B -Q send-urgent,render,events,send,callbacks,celery -c 2 -l info & \
 	$(PY) manage.py runserver 127.0.0.1:8000 & \
 	wait -n
 
 worker: venv ## Run one Celery worker (add more on other machines sharing Redis, PostgreSQL and storage)
-	$(VENV)/bin/celery -A config worker -Q send-urgent,render,events,send,celery -l info
+	$(VENV)/bin/celery -A config worker -Q send-urgent,render,events,send,callbacks,celery -l info
 
 test: system-packages venv redis postgres ## Set up, then run the whole test suite against PostgreSQL and Redis
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1" >/dev/null

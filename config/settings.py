@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "config.apps.ProjectConfig",
     "recipients",
     "notices",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files (no CDN)
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +199,7 @@ CELERY_TASK_QUEUES: dict[str, dict] = {
     "render": {},
     "events": {},
     "send": {},
+    "callbacks": {},  # status callbacks to client systems (api/callbacks.py): never in the way of sending
     "celery": {},
 }
 CELERY_TASK_ROUTES = {
@@ -209,6 +214,8 @@ CELERY_TASK_ROUTES = {
     "notices.issue_scheduled": {"queue": "render"},
     "notices.send_reminders": {"queue": "events"},
     "notices.poll_bounces": {"queue": "events"},
+    "api.collect_callbacks": {"queue": "callbacks"},
+    "api.send_callback": {"queue": "callbacks"},
 }
 # Beat's run-time state lives with the other run-time files, never in the repository root.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -223,6 +230,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-reminders": {
         "task": "notices.send_reminders",
         "schedule": env.float("REMINDER_CHECK_SECONDS", default=900.0),
+    },
+    "collect-callbacks": {
+        "task": "api.collect_callbacks",
+        "schedule": env.float("CALLBACK_COLLECT_SECONDS", default=5.0),
     },
     "refresh-dashboard-counts": {
         "task": "notices.refresh_dashboard_counts",
@@ -389,3 +400,44 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# --- The API for client systems (api/): keys, rate limits, status callbacks ------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.KeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyBucket"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.handler.handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Công văn API",
+    "DESCRIPTION": "Drafts, delivery status, acknowledgements, files and the directory for the agency's systems. "
+    "Authenticate with `Authorization: Bearer cv_<prefix>_<secret>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+# Each key's token bucket (Redis): API_RATE_PER_SECOND requests a second (a key may have its own), bursts of
+# API_RATE_BURST; beyond that 429 with Retry-After.
+API_RATE_PER_SECOND = env.float("API_RATE_PER_SECOND", default=5.0)
+API_RATE_BURST = env.int("API_RATE_BURST", default=30)
+# A file sent in a JSON body (an appendix, merge data), base64; the body as a whole must fit DATA_UPLOAD_MAX_MEMORY_SIZE.
+API_FILE_MAX_BYTES = env.int("API_FILE_MAX_BYTES", default=7 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
+# Status callbacks: never to loopback, private, link-local or other special addresses except these networks;
+# plain http:// only when CALLBACK_ALLOW_HTTP (for a receiver inside the allow-listed networks).
+CALLBACK_ALLOWED_NETWORKS = env.list("CALLBACK_ALLOWED_NETWORKS", default=[])
+CALLBACK_ALLOW_HTTP = env.bool("CALLBACK_ALLOW_HTTP", default=False)
+CALLBACK_MAX_ATTEMPTS = env.int("CALLBACK_MAX_ATTEMPTS", default=8)
+CALLBACK_RETRY_BASE_SECONDS = env.float("CALLBACK_RETRY_BASE_SECONDS", default=10.0)
+CALLBACK_MAX_BACKOFF_SECONDS = env.float("CALLBACK_MAX_BACKOFF_SECONDS", default=900.0)
+CALLBACK_CONNECT_TIMEOUT = env.float("CALLBACK_CONNECT_TIMEOUT", default=5.0)
+CALLBACK_READ_TIMEOUT = env.float("CALLBACK_READ_TIMEOUT", default=10.0)
+CALLBACK_MAX_ANSWER_BYTES = env.int("CALLBACK_MAX_ANSWER_BYTES", default=64 * 1024)
+# Events newer than this wait for the next collection, so that one written by a transaction still open is not skipped.
+CALLBACK_SETTLE_SECONDS = env.float("CALLBACK_SETTLE_SECONDS", default=2.0)

@@ -22,5 +22,6 @@ urlpatterns = [
     path("healthz", HealthView.as_view(), name="healthz"),  # for monitoring: no login, nothing secret shown
     path("healthz/web", HealthView.as_view(checks=WEB_CHECKS), name="healthz-web"),  # for the web load balancer
     path("metrics", metrics, name="metrics"),  # for Prometheus: a bearer token (METRICS_TOKEN), else 404 or 403
+    path("api/v1/", include("api.urls")),  # for client systems: API keys (api/), schema and docs
     path("sua-dia-chi/<str:token>/", corrections.correction, name="correction"),
 ]

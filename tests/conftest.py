@@ -26,7 +26,7 @@ pytest_plugins = [
     "tests.notices.dashboard_fixtures",  # seeded (the dashboard's tests)
     "tests.notices.mail_trust_fixtures",  # dkim, dovecot, bounce_mailbox (the DKIM and bounce tests)
 ]
-WORKER_QUEUES = ["render", "send-urgent", "send", "events", "celery"]
+WORKER_QUEUES = ["render", "send-urgent", "send", "events", "callbacks", "celery"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -261,7 +261,11 @@ class Delivery(models.Model):
             ),
         ]
         # The organisation too, so a count filtered on dispatches, status and recipient kind reads the index only.
-        indexes = [models.Index(fields=["dispatch", "status", "organization"], name="delivery_dispatch_status_org")]
+        indexes = [
+            models.Index(fields=["dispatch", "status", "organization"], name="delivery_dispatch_status_org"),
+            # The API's keyset pages of one dispatch's deliveries (`WHERE dispatch_id = %s AND id > %s ORDER BY id`).
+            models.Index(fields=["dispatch", "id"], name="delivery_dispatch_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.address} ({self.get_status_display()})"

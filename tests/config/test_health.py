@@ -10,7 +10,7 @@ from django.utils import translation
 from config import heartbeat
 from tests.smtp_sink import free_port
 
-QUEUES = ["send-urgent", "render", "events", "send", "celery"]
+QUEUES = ["send-urgent", "render", "events", "send", "callbacks", "celery"]
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_it_fails_naming_redis_when_redis_does_not_answer(db, no_heartbeats, cli
 
 def test_it_fails_naming_the_queues_no_worker_consumed_lately(db, no_heartbeats, client, settings):
     settings.HEALTH_WORKER_MAX_AGE_SECONDS = 60
-    heartbeat.beat("worker-b@host-b", ["send", "render", "events", "celery"])
+    heartbeat.beat("worker-b@host-b", ["send", "render", "events", "callbacks", "celery"])
     heartbeat.beat("worker-c@host-c", ["send-urgent"], now=time.time() - 300)  # stopped five minutes ago
     response = client.get("/healthz", HTTP_ACCEPT="application/json")
     assert response.status_code == 500
@@ -67,7 +67,7 @@ def test_the_web_machines_probe_leaves_the_workers_out(db, no_heartbeats, client
 
 def test_the_page_speaks_vietnamese(db, no_heartbeats, client, settings):
     settings.LANGUAGE_CODE = "vi"
-    heartbeat.beat("worker-b@host-b", ["send", "render", "events", "celery"])
+    heartbeat.beat("worker-b@host-b", ["send", "render", "events", "callbacks", "celery"])
     with translation.override("vi"):
         page = client.get("/healthz", HTTP_ACCEPT="text/html")
     text = page.content.decode()
@@ -75,3 +75,10 @@ def test_the_page_speaks_vietnamese(db, no_heartbeats, client, settings):
     for words in ("Tình trạng hệ thống", "Cơ sở dữ liệu (PostgreSQL)", "Kho tệp", "Đang hoạt động",
                   "Không có worker nào nhận việc từ các hàng đợi này gần đây: send-urgent."):  # fmt: skip
         assert words in text
+
+
+def test_it_names_the_callbacks_queue_when_no_worker_consumes_it(db, no_heartbeats, client, settings):
+    heartbeat.beat("worker-b@host-b", ["send-urgent", "send", "render", "events", "celery"])
+    response = client.get("/healthz", HTTP_ACCEPT="application/json")
+    assert response.status_code == 500
+    assert statuses(response)["Celery workers"] == "No worker has consumed these queues lately: callbacks."

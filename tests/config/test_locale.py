@@ -68,7 +68,7 @@ def test_the_language_switch_in_the_admin_changes_to_english_and_back(client, vi
 
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
-SOURCES = ["manage.py", "config", "notices", "recipients", "templates"]
+SOURCES = ["manage.py", "config", "notices", "recipients", "api", "templates"]
 
 
 def missing_translations(catalogue: polib.POFile) -> list[str]:
