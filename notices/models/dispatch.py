@@ -16,9 +16,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
-from notices import storage
+from notices import storage, templating
 from notices.models import codes
 from notices.models.choices import Secrecy, Urgency
 from notices.models.merge_report import merge_report
@@ -278,6 +278,16 @@ class Dispatch(DispatchWorkflow, DispatchTiming, SendingControls, models.Model):
         texts = report.messages()
         return _("The merge data has %(count)d problems (fix them first): %(first)s") % {
             "count": len(texts), "first": "; ".join(texts[:3])}  # fmt: skip
+
+    @property
+    def register_subject(self) -> str:
+        """Return the subject as the register lists it, once for the dispatch: a personalised one's subject is a
+        template each copy fills, shown with each field as [its column's name in the merge file]."""
+        if not self.personalised:
+            return self.subject
+        merge_file = getattr(self, "merge_file", None)  # None when no file was attached
+        labels = {name: header for header, name in (merge_file.columns if merge_file else [])}
+        return templating.outline(self.subject, {"ten_don_vi": gettext("organisation name"), **labels})
 
     def issue_preview(self) -> IssuePreview:
         """Return the register number issuing would take now and how many it would reach, and who not.
