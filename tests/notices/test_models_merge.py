@@ -63,7 +63,9 @@ def test_the_merge_records_of_a_dispatch_made_plain_after_the_upload_go_with_the
     assert not MergeRecord.objects.filter(dispatch=uploaded).exists()  # no copy will ever be made from them
 
 
-def test_the_merge_records_of_a_dispatch_recalled_before_every_copy_existed_go_with_the_file(uploaded, employers, settings):
+def test_the_merge_records_of_a_dispatch_recalled_before_every_copy_existed_go_with_the_file(
+    uploaded, employers, settings
+):
     settings.MERGE_FILE_RETENTION_DAYS = 30
     Dispatch.objects.filter(pk=uploaded.pk).update(
         status="recalled", number=9, year=2026, series="regular", recalled_at=timezone.now(),
