@@ -225,3 +225,28 @@ def table_fields_used(source: str, html_body: bool) -> set[str]:
                 if isinstance(get.node, nodes.Name) and get.node.name == loop.target.name:
                     names.add(get.attr)
     return names
+
+
+OUTLINED = re.compile(r"{{(.*?)}}|{%.*?%}|{#.*?#}", re.DOTALL)
+
+
+def outline(source: str, labels: dict[str, str]) -> str:
+    """Return a text template as one line for lists that show it unfilled: each {{ expression }} becomes the
+    [label] of the fields it reads (their name when `labels` has none), tags and comments are left out."""
+
+    def shown(match: re.Match) -> str:
+        if match.group(1) is None:
+            return " "
+        names = expression_names(match.group(1))
+        return "[" + ", ".join(labels.get(name, name) for name in names) + "]" if names else "[…]"
+
+    return " ".join(OUTLINED.sub(shown, source).split())
+
+
+def expression_names(expression: str) -> list[str]:
+    """Return the names an expression reads, in order, once each (none when it does not parse)."""
+    try:
+        tree = TEXT.parse("{{" + expression + "}}")
+    except TemplateError:
+        return []
+    return list(dict.fromkeys(node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"))

@@ -63,7 +63,7 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
     export_name = "so-dang-ky-van-ban-di"
     list_per_page = 25  # ten wide columns, like a page of the paper register
     list_display = [
-        "notation_col", "issued_date_col", "subject", "signer", "addressees_col", "file_copy_col", "copies",
+        "notation_col", "issued_date_col", "subject_col", "signer", "addressees_col", "file_copy_col", "copies",
         "sent_on", "acknowledged", "notes_col",
     ]  # fmt: skip
     list_filter = [("issued_at", admin.DateFieldListFilter), "status", "urgency", "drafting_unit", "series"]
@@ -78,7 +78,7 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
         issued = super().get_queryset(request).filter(number__isnull=False).defer("body")
         replacements = Dispatch.objects.filter(status__in=FROZEN_STATUSES).select_related("issuer", "drafting_unit")
         issued = issued.select_related(
-            "issuer", "drafting_unit", "signer", "replaces__issuer", "replaces__drafting_unit"
+            "issuer", "drafting_unit", "signer", "merge_file", "replaces__issuer", "replaces__drafting_unit"
         ).prefetch_related(
             Prefetch("replacements", queryset=replacements.order_by("issued_at"), to_attr="issued_replacements")
         )
@@ -100,6 +100,10 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
     @admin.display(description=_("date"), ordering="issued_at")
     def issued_date_col(self, dispatch: Dispatch) -> str:
         return localtime(dispatch.issued_at).strftime("%d/%m/%Y")
+
+    @admin.display(description=_("subject"), ordering="subject")
+    def subject_col(self, dispatch: Dispatch) -> str:
+        return dispatch.register_subject
 
     @admin.display(description=_("addressees"))
     def addressees_col(self, dispatch: Dispatch) -> str:
@@ -148,7 +152,7 @@ class OutgoingRegisterAdmin(FoldedSearchMixin, ReadOnlyAdmin):
     def export_rows(self, queryset):
         for d in queryset.with_delivery_stats().iterator(chunk_size=500):
             yield [
-                d.notation, d.issued_date, d.subject, d.signer.full_name, self.addressees_col(d), self.file_copy_col(d),
+                d.notation, d.issued_date, d.register_subject, d.signer.full_name, self.addressees_col(d), self.file_copy_col(d),
                 d.copies, d.sent_on, d.acknowledged, register_notes(d), sent_pdf_sha256(d),
             ]  # fmt: skip
 

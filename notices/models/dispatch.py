@@ -16,9 +16,10 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from notices import storage
+from notices import storage, templating
 from notices.models import codes
 from notices.models.choices import Secrecy, Urgency
 from notices.models.merge_report import merge_report
@@ -45,7 +46,8 @@ class IssuePreview:
     notation: str
     organizations: int
     addresses: int
-    suppressed: int
+    emails: int  # one per address, or of a personalised dispatch one per address and organisation (its own copy)
+    suppressed: int  # emails not sent: their address is on the suppression list
     empty_groups: list
     refusal: str | None
 
@@ -278,23 +280,46 @@ class Dispatch(DispatchWorkflow, DispatchTiming, SendingControls, models.Model):
         return _("The merge data has %(count)d problems (fix them first): %(first)s") % {
             "count": len(texts), "first": "; ".join(texts[:3])}  # fmt: skip
 
+    @property
+    def register_subject(self) -> str:
+        """Return the subject as the register lists it, once for the dispatch: a personalised one's subject is a
+        template each copy fills, shown with each field as [its column's name in the merge file]."""
+        if not self.personalised:
+            return self.subject
+        merge_file = getattr(self, "merge_file", None)  # None when no file was attached
+        labels = {name: header for header, name in (merge_file.columns if merge_file else [])}
+        return templating.outline(self.subject, {"ten_don_vi": gettext("organisation name"), **labels})
+
     def issue_preview(self) -> IssuePreview:
-        """Return the register number issuing would take now and how many it would reach, and who not."""
+        """Return the register number issuing would take now and how many it would reach, and who not.
+
+        A personalised dispatch sends each organisation its own copy, so an address several organisations share
+        receives one email per organisation: its emails are counted by (address, organisation) pair, as the fan-out
+        writes them.
+        """
         series = Series.SECRET if self.is_secret else Series.REGULAR
         year = timezone.now().astimezone(REGISTER_TIMEZONE).year
         number = RegisterCounter.peek_next(self.issuer_id, year, series)
-        addresses = self.recipient_addresses().values("address").distinct()
-        suppressed = Suppression.objects.active().annotate(folded=Lower("address")).filter(folded__in=addresses)
         day = timezone.localdate()
         empty = [g for g in self.groups.all() if not OrganizationEmail.objects.filter(organization__in=g.organizations(day)).exists()]  # fmt: skip
+        emailed = self.is_emailed
+        emails, suppressed = self.email_counts() if emailed else (0, 0)
         return IssuePreview(
             notation=f"{number:02d}/{self.issuer.abbreviation}-{self.drafting_unit.abbreviation}",
-            organizations=self.target_organizations().count() if self.is_emailed else 0,
-            addresses=addresses.count() if self.is_emailed else 0,
-            suppressed=suppressed.count() if self.is_emailed else 0,
-            empty_groups=empty if self.is_emailed else [],
+            organizations=self.target_organizations().count() if emailed else 0,
+            addresses=self.recipient_addresses().values("address").distinct().count() if emailed else 0,
+            emails=emails,
+            suppressed=suppressed,
+            empty_groups=empty if emailed else [],
             refusal=self.recipient_refusal(at_issue=True),
         )
+
+    def email_counts(self) -> tuple[int, int]:
+        """Return how many dispatch emails issuing would write, and how many of them go to a suppressed address."""
+        per_email = ("address", "organization_id") if self.personalised else ("address",)
+        emails = self.recipient_addresses().values(*per_email).order_by().distinct()
+        blocked = Suppression.objects.active().annotate(folded=Lower("address")).values("folded")
+        return emails.count(), emails.filter(address__in=blocked).count()
 
     # --- Register ----------------------------------------------------------------------------
     def register(self, user) -> None:

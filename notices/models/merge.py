@@ -10,6 +10,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notices.models.choices import DispatchStatus
+
 
 class MatchKey(models.TextChoices):
     BHXH_CODE = "bhxh_code", _("BHXH unit code")
@@ -58,14 +60,16 @@ class MergeFile(models.Model):
     def remove(self) -> bool:
         """Delete the raw file's stored bytes (the retention period is over) and note when; once every targeted
         organisation has its signed copy, delete the merge records too (the copies remain the record), never
-        before: a missing copy is still made from them. Return whether the records are gone."""
+        before: a missing copy is still made from them. A recalled dispatch makes no more copies, so its records go
+        with the file whatever copies it lacks. Return whether the records are gone."""
         if self.file:
             self.file.delete(save=False)
         self.removed_at = self.removed_at or timezone.now()
         with transaction.atomic():
             self.save(update_fields=["file", "removed_at"])
             dispatch = self.dispatch  # a dispatch made plain after its data was attached makes no copy from it
-            if dispatch.personalised and dispatch.organizations_without_copy().exists():
+            copies_to_come = dispatch.personalised and dispatch.status != DispatchStatus.RECALLED
+            if copies_to_come and dispatch.organizations_without_copy().exists():
                 return False
             MergeRecord.objects.filter(dispatch_id=self.dispatch_id).delete()
         return True

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
-from notices import issuing, roles
-from notices.models import AuditEvent, Dispatch
+from notices import issuing, roles, templating
+from notices.models import AuditEvent, Dispatch, DispatchCopy
 from tests.conftest import make_user
 from tests.notices.delivery_fixtures import read_csv
 
@@ -71,3 +71,27 @@ def test_the_audit_trail_shows_labels_and_full_names(client, sent, approver, aud
         assert label in page, label
     for code in [">approve<", ">sending:pause<", ">refused:issue<", ">notices.dispatch<", ">pheduyet<"]:
         assert code not in page, code
+
+
+def test_the_register_lists_a_personalised_dispatch_once_with_its_copies_and_its_subject_unfilled(
+    client, uploaded, employers, auditor
+):
+    Dispatch.objects.filter(pk=uploaded.pk).update(
+        subject="đôn đốc thu nợ {{ so_tien_no|money }} của {{ ten_don_vi }}{% if thang %} tháng {{ thang }}{% endif %}",
+        status="sent", number=7, year=2026, series="regular", issued_at=timezone.now(),
+    )  # fmt: skip
+    uploaded.refresh_from_db()
+    for index, org in enumerate(employers):
+        DispatchCopy.objects.store(uploaded, org, "đôn đốc", b"%PDF-1", f"code-{index}", f"AAAA-BBBB-C{index + 2}")
+    shown = "đôn đốc thu nợ [Số tiền nợ] của [Tên đơn vị] tháng [Tháng]"  # the merge file's column names
+    client.force_login(auditor)
+    page = client.get(reverse("admin:notices_outgoingregister_changelist")).content.decode()
+    assert shown in page and "{{" not in page and "{%" not in page
+    rows = read_csv(client.get(reverse("admin:notices_outgoingregister_export", args=["csv"])))
+    assert len(rows) == 2 and rows[1][0] == "07/BHXH-QLT"
+    assert rows[1][2] == shown and rows[1][6] == "3"  # one entry, its three copies
+
+
+def test_an_unfilled_subject_names_a_field_without_a_column_by_its_own_name_and_drops_tags_and_comments():
+    subject = 'V/v {{ no }} {# ghi chú #}và {{ 1 + }} {{ so|default("x") }}{% if no %} hạn {{ han|date }}{% endif %}'
+    assert templating.outline(subject, {"no": "Nợ"}) == "V/v [Nợ] và […] [so] hạn [han]"

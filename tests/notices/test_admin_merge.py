@@ -9,6 +9,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from notices.merge_data import attach
+from recipients.models import OrganizationEmail, Suppression, SuppressionReason
 from tests.notices.merge_fixtures import HEADER
 from tests.recipients.conftest import xlsx_bytes
 
@@ -53,3 +54,22 @@ def test_the_approver_sees_three_copies_at_random_and_the_counts_before_approvin
     client.post(reverse("admin:notices_dispatch_workflow", args=[personalised.pk, "approve"]))
     personalised.refresh_from_db()
     assert personalised.status == "approved"
+
+
+def test_the_issue_confirmation_counts_one_email_per_organisation_at_an_address_they_share(
+    client, uploaded, employers, drafter, approver, clerk
+):
+    shared = f"ke-toan{employers[0].pk}@example.com"  # the first employer's accountant also keeps the second's books
+    OrganizationEmail.objects.create(organization=employers[1], address=shared)
+    Suppression.objects.create(address=shared.upper(), reason=SuppressionReason.HARD_BOUNCE)
+    uploaded.submit(drafter)
+    uploaded.approve(approver)
+    assert uploaded.issue_preview().addresses == 3 and uploaded.issue_preview().emails == 4
+
+    client.force_login(clerk)
+    page = client.get(reverse("admin:notices_dispatch_workflow", args=[uploaded.pk, "issue"]))
+    text = " ".join(page.content.decode().split())
+    assert '<strong class="organization-count">3</strong> organisations' in text
+    assert '<strong class="address-count">3</strong> addresses' in text
+    assert '<strong class="email-count">4</strong> emails in all' in text
+    assert '<strong class="suppressed-count">2</strong> of these emails go to an address on the suppression' in text

@@ -61,3 +61,23 @@ def test_the_merge_records_of_a_dispatch_made_plain_after_the_upload_go_with_the
     )  # fmt: skip
     assert remove_merge_files() == 1
     assert not MergeRecord.objects.filter(dispatch=uploaded).exists()  # no copy will ever be made from them
+
+
+def test_the_merge_records_of_a_dispatch_recalled_before_every_copy_existed_go_with_the_file(
+    uploaded, employers, settings
+):
+    settings.MERGE_FILE_RETENTION_DAYS = 30
+    Dispatch.objects.filter(pk=uploaded.pk).update(
+        status="recalled", number=9, year=2026, series="regular", recalled_at=timezone.now(),
+        issued_at=timezone.now() - datetime.timedelta(days=29),
+    )  # fmt: skip
+    uploaded.refresh_from_db()
+    DispatchCopy.objects.store(uploaded, employers[0], "a", b"%PDF-1", "code-0", "AAAA-BBBB-C2")
+    assert remove_merge_files() == 0  # the retention counts from the issue, recalled or not
+    Dispatch.objects.filter(pk=uploaded.pk).update(issued_at=timezone.now() - datetime.timedelta(days=31))
+
+    assert remove_merge_files() == 1  # no more copies will be made: the records go now, as an issued one's would
+    assert not MergeRecord.objects.filter(dispatch=uploaded).exists()
+    assert not MergeFile.objects.get(dispatch=uploaded).file
+    assert DispatchCopy.objects.filter(dispatch=uploaded).count() == 1  # the signed copy remains the record
+    assert remove_merge_files() == 0

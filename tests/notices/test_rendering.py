@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import http.server
+import io
 import threading
 
+import PIL.Image
+import pypdfium2
 import pytest
+import segno
+import zxingcpp
 from django.core.exceptions import ValidationError
 
 from notices import rendering
-from notices.models import Dispatch
+from notices.models import Dispatch, codes
 from notices.rendering import ResourceRefused, StaticOnlyFetcher
 from notices.sample import sample_body
 from tests.conftest import make_group
@@ -344,3 +350,20 @@ def test_lists_use_the_vietnamese_marks(draft, clerk, monkeypatch):
     ):  # fmt: skip
         assert expected in lines
     assert "•" not in text and "◦" not in text and "1." not in text
+
+
+def test_the_qr_code_of_the_issued_pdf_decodes_to_its_verification_url(issued):
+    page = pypdfium2.PdfDocument(stored_pdf(issued))[0].render(scale=3).to_pil()
+    found = zxingcpp.read_barcodes(page)
+    assert [code.text for code in found] == [issued.verification_url_of(issued.verification_code)]
+
+
+def test_qr_codes_with_the_fixed_mask_decode_for_every_kind_of_verification_url():
+    for index in range(150):  # the codes' lengths and characters as they come
+        url = f"https://xacthuc.bhxh.example.vn/v/{codes.new_verification_code()}" + "x" * (index % 40)
+        svg = rendering.qr_svg(url)
+        png = segno.make(url, error="m", mask=rendering.QR_MASK).png_data_uri(scale=4, border=4)
+        image = PIL.Image.open(io.BytesIO(base64.b64decode(png.split(",", 1)[1])))
+        assert [code.text for code in zxingcpp.read_barcodes(image)] == [url]
+        assert svg == segno.make(url, error="m", mask=rendering.QR_MASK).svg_inline(
+            border=4, scale=4, dark="black", light="white", omitsize=False)  # fmt: skip
