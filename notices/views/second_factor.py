@@ -75,6 +75,8 @@ def second_step(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(f"{reverse('second_factor_devices')}?next={next_url(request)}")
     if response := locked_out(request):
         return response
+    if request.method == "GET" and second_factor.is_fresh(request):
+        return HttpResponseRedirect(next_url(request))  # passed already (a passkey, another tab)
     form = CodeForm(request.POST or None)
     if form.is_valid():
         device = match_token(user, form.cleaned_data["token"].replace(" ", ""))
