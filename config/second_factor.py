@@ -43,6 +43,11 @@ def must_pass(user) -> bool:
     return user.is_authenticated and (is_required(user) or has_device(user))
 
 
+def is_verified(user) -> bool:
+    """Return whether this session's user passed a second factor (django-otp's OTPMiddleware adds `is_verified`)."""
+    return bool(getattr(user, "is_verified", lambda: False)())
+
+
 def login(request: HttpRequest, device) -> None:
     """Mark the session as verified by `device` now (django-otp's login) and forgive the login failures."""
     django_otp.login(request, device)
@@ -56,7 +61,7 @@ def login(request: HttpRequest, device) -> None:
 def is_fresh(request: HttpRequest) -> bool:
     """Return whether the session passed a second factor within the last OTP_STEP_UP_SECONDS."""
     verified_at = request.session.get(VERIFIED_AT)
-    if verified_at is None or not request.user.is_verified():
+    if verified_at is None or not is_verified(request.user):
         return False
     return time.time() - verified_at <= settings.OTP_STEP_UP_SECONDS
 
@@ -99,7 +104,7 @@ class SecondFactorMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and not user.is_verified()
+            and not is_verified(user)
             and not request.path.startswith((*OPEN_BEFORE_SECOND_FACTOR, settings.STATIC_URL or "/static/"))
             and must_pass(user)
         ):

@@ -104,7 +104,7 @@ def devices(request: HttpRequest) -> HttpResponse:
     A user with a device must have passed it in this session first; a user with none enrols the first one.
     """
     user = request.user
-    if second_factor.has_device(user) and not user.is_verified():
+    if second_factor.has_device(user) and not second_factor.is_verified(user):
         return HttpResponseRedirect(second_factor.step_url(request.get_full_path()))
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
         user=user, name=_("Authenticator app"), confirmed=False
