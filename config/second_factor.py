@@ -52,9 +52,14 @@ def login(request: HttpRequest, device) -> None:
     """Mark the session as verified by `device` now (django-otp's login) and forgive the login failures."""
     django_otp.login(request, device)
     request.session[VERIFIED_AT] = time.time()
-    if hasattr(request, "axes_ip_address"):  # a real request through AxesMiddleware
+    forgive_failures(request, request.user)
+
+
+def forgive_failures(request: HttpRequest, user) -> None:
+    """Forget this user's failed logins from this address: called once the whole login succeeded."""
+    if hasattr(request, "axes_ip_address"):  # a real request through AxesMiddleware, not a test client's login
         AxesProxyHandler.get_implementation().reset_user_attempts(
-            request, credentials=get_credentials(request.user.get_username())
+            request, credentials=get_credentials(user.get_username())
         )
 
 

@@ -166,6 +166,14 @@ def test_a_correct_code_forgives_the_failures_of_this_login(clerk, settings):
     assert not AccessAttempt.objects.filter(username="vanthu", ip_address="192.0.2.10").exists()
 
 
+def test_a_password_forgives_the_failures_of_a_user_who_needs_no_second_factor(drafter):
+    client = Client()
+    client.post(LOGIN, {"username": "soanthao", "password": "sai"}, REMOTE_ADDR="192.0.2.10")
+    assert AccessAttempt.objects.filter(username="soanthao").exists()
+    assert password_step(client, "soanthao") == 302
+    assert not AccessAttempt.objects.filter(username="soanthao").exists()
+
+
 def test_failed_passkeys_count_for_the_lockout(clerk, settings):
     authenticator(clerk)
     client = Client()
@@ -192,7 +200,7 @@ def pass_again(client: Client, user, next_url: str) -> None:
     assert code_step(client, backup_code(user), next_url)["Location"] == next_url
 
 
-def test_issuing_asks_again_for_a_stale_second_factor_and_a_fresh_one_passes(approved, clerk, fresh_broker):
+def test_issuing_asks_again_for_a_stale_second_factor_and_a_fresh_one_passes(approved, clerk):
     client = Client()
     log_in(client, clerk)
     make_stale(client)
@@ -221,7 +229,7 @@ def test_scheduling_asks_again_for_a_stale_second_factor(approved, clerk):
     assert approved.status == DispatchStatus.SCHEDULED
 
 
-def test_recalling_asks_again_for_a_stale_second_factor(approved, clerk, fresh_broker):
+def test_recalling_asks_again_for_a_stale_second_factor(approved, clerk):
     issuing.issue(approved, clerk)
     client = Client()
     log_in(client, clerk)
