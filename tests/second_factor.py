@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config import second_factor
 
-STEP = "/admin/xac-thuc-hai-buoc/"
+STEP, DEVICES = "/admin/xac-thuc-hai-buoc/", "/admin/xac-thuc-hai-buoc/thiet-bi/"
 
 
 def authenticator(user) -> TOTPDevice:
@@ -57,9 +57,16 @@ class VerifiedClient(Client):
 
 
 def pass_second_step(page, username: str) -> None:
-    """In Playwright, after the password: type a backup code on the second step if the page asks for one."""
+    """In Playwright, after the password: type a backup code on the second step if the page asks for one.
+
+    A user who had no device yet was sent to enrol: the backup code enrols them, and the second step is asked.
+    """
     page.wait_for_url(lambda url: "/admin/login/" not in url)
-    if STEP in page.url:
-        page.fill("#id_token", backup_code(get_user_model().objects.get(username=username)))
-        with page.expect_navigation():
-            page.click("#second-factor-form input[type=submit]")
+    if STEP not in page.url:
+        return
+    code = backup_code(get_user_model().objects.get(username=username))
+    if DEVICES in page.url:
+        page.goto(page.url.replace(DEVICES, STEP))
+    page.fill("#id_token", code)
+    with page.expect_navigation():
+        page.click("#second-factor-form input[type=submit]")

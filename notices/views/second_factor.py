@@ -7,6 +7,8 @@ or a failed passkey counts as a failed login for django-axes, and a locked-out u
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import segno
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials, get_lockout_response
@@ -72,7 +74,7 @@ def second_step(request: HttpRequest) -> HttpResponse:
     """Ask for a code or a passkey; on success stamp the session and go on to `next`."""
     user = request.user
     if not second_factor.has_device(user):
-        return HttpResponseRedirect(f"{reverse('second_factor_devices')}?next={next_url(request)}")
+        return HttpResponseRedirect(f"{reverse('second_factor_devices')}?{urlencode({'next': next_url(request)})}")
     if response := locked_out(request):
         return response
     if request.method == "GET" and second_factor.is_fresh(request):
