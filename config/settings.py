@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "health_check",
     "config.apps.ProjectConfig",
     "recipients",
@@ -59,7 +63,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.second_factor.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "notices.audit.CurrentRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -325,9 +331,24 @@ AXES_FAILURE_LIMITS = [
     env.int("AXES_USERNAME_FAILURE_LIMIT", default=10),
 ]
 AXES_HANDLER = "notices.lockout.LockoutHandler"
-AXES_RESET_ON_SUCCESS = True
+# A correct password alone forgives nothing: the failures (wrong passwords and wrong second-factor codes) are
+# forgiven when the whole login succeeds, second factor included (config/second_factor.py).
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"  # the admin's look, in the user's language
 AXES_VERBOSE = False  # no "AXES: BEGIN version ..." on every manage.py command's stderr
+
+# --- Second factor (django-otp: TOTP and backup codes; django-otp-webauthn: passkeys) -----------------------------
+# The roles (notices/roles.py group names) that must pass a second factor; others may enrol and then must use it.
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["Phê duyệt", "Văn thư", "Quản trị"])
+# Issuing, recalling, lifting a suppression, changing roles, resetting devices ask again after this many seconds.
+OTP_STEP_UP_SECONDS = env.int("OTP_STEP_UP_SECONDS", default=600)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="BHXH Hà Nội — Công văn")
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is a second factor only, never a login by itself
+OTP_WEBAUTHN_RP_ID = env("OTP_WEBAUTHN_RP_ID", default="localhost")
+OTP_WEBAUTHN_RP_NAME = env("OTP_WEBAUTHN_RP_NAME", default="BHXH Hà Nội — Công văn")
+# https origins allowed for passkeys; http://localhost:<any port> is allowed when the RP ID is localhost.
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("OTP_WEBAUTHN_ALLOWED_ORIGINS", default=["http://localhost:8000"])
+OTP_WEBAUTHN_HELPER_CLASS = "config.second_factor.PasskeyHelper"
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""Messages of Django's admin, django.contrib.auth and django-axes that their own Vietnamese catalogues lack.
+"""Messages of Django's admin, django.contrib.auth, django-axes and django-otp(-webauthn) that their own Vietnamese catalogues lack.
 
 Nothing imports this module: it exists so that `makemessages` keeps these msgids in our catalogue, where
 (LOCALE_PATHS coming first) their Vietnamese overrides the packages' missing or wrong translations.
@@ -91,4 +91,33 @@ VENDOR_MESSAGES = [
         "This password is too short. It must contain at least %d characters.",
     ),
     gettext_noop("Username"),
+    # django-otp and django-otp-webauthn: device names (in the roles' permission lists) and the passkey errors
+    gettext_noop("TOTP device"),
+    gettext_noop("TOTP devices"),
+    gettext_noop("static device"),
+    gettext_noop("static devices"),
+    gettext_noop("static token"),
+    gettext_noop("static tokens"),
+    gettext_noop("WebAuthn credential"),
+    gettext_noop("WebAuthn credentials"),
+    gettext_noop("WebAuthn attestation"),
+    gettext_noop("WebAuthn attestations"),
+    gettext_noop("WebAuthn user handle"),
+    gettext_noop("WebAuthn user handles"),
+    gettext_noop("This Passkey has been marked as disabled."),
+    gettext_noop("The Passkey you tried to use was not found. Perhaps it was removed?"),
+    gettext_noop(
+        "The Passkey you tried to use does not belong to the currently logged-in user. Try using a different Passkey or logout first to use this Passkey."
+    ),
+    gettext_noop("State is missing or invalid. Please begin the operation first before trying to complete it."),
+    gettext_noop("Malformed request. JSON not parsable."),
+    gettext_noop("Authentication required."),
+    gettext_noop("User is not verified."),
+    gettext_noop("Error processing WebAuthn request."),
+    gettext_noop("Passwordless login is disabled."),
+    gettext_noop("Unprocessable Entity"),
+    gettext_noop("This user account is marked as disabled."),
+    gettext_noop(
+        "You must verify your identity first with an existing MFA device before you can register a new passkey."
+    ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
 
+from config import second_factor
 from notices.models import AuditEvent
 
 
@@ -22,6 +23,8 @@ class LockoutBackend(AxesStandaloneBackend):
 
 def on_login(sender, request, user, **kwargs) -> None:
     AuditEvent.objects.record(user, "login", user, request=request)
+    if request is not None and not second_factor.must_pass(user):
+        second_factor.forgive_failures(request, user)  # else only passing the second factor forgives
 
 
 def on_logout(sender, request, user, **kwargs) -> None:

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.second_factor import require_recent_second_factor
 from recipients.folding import fold
 from recipients.import_admin import DirectoryImportAdminMixin
 from recipients.models import Organization, OrganizationEmail, RecipientGroup, Suppression, SuppressionReason
@@ -109,6 +110,7 @@ class SuppressionAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description=gettext_lazy("Lift the selected suppressions (with a reason)"), permissions=["change"])
+    @require_recent_second_factor
     def lift_suppressions(self, request, queryset):
         """Ask for a reason, then lift the selected active suppressions, recording who and why."""
         active = queryset.active()

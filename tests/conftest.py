@@ -16,6 +16,7 @@ from notices import roles
 from notices.models import Dispatch, DispatchStatus, DraftingUnit, Issuer, Signer
 from recipients.models import Organization, OrganizationEmail, OrganizationKind, OrganizationLevel, RecipientGroup
 from tests.s3_server import S3Server
+from tests.second_factor import VerifiedClient
 from tests.smtp_sink import SmtpSink
 
 pytest_plugins = [
@@ -66,6 +67,19 @@ def _isolated_files(settings, tmp_path):
     settings.SEND_RETRY_BASE_SECONDS = 0.05
     # Password hashing is slow by design; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def client() -> VerifiedClient:
+    """Django's test client; `force_login` passes the second factor too (tests/second_factor.py)."""
+    return VerifiedClient()
+
+
+@pytest.fixture
+def admin_client(db, admin_user) -> VerifiedClient:
+    client = VerifiedClient()
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture

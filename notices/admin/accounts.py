@@ -16,14 +16,21 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, Permission, User
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from config import second_factor
 from config.admin_mixins import ModelAdminMixinBase
+from config.second_factor import require_recent_second_factor
+from notices import roles
 from notices.admin.records import short_time
+from notices.models import AuditEvent
 
 BUILT_IN = {
     "add": gettext_noop("Can add %(name)s"),
@@ -89,11 +96,40 @@ class TranslatedPermissionsMixin(ModelAdminMixinBase):
 
 
 class RoleAdmin(TranslatedPermissionsMixin, GroupAdmin):
-    pass
+    @method_decorator(require_recent_second_factor)
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Change a role's permissions only with a recent second factor."""
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 class StaffAdmin(TranslatedPermissionsMixin, UserAdmin):
     permissions_field = "user_permissions"
+    actions = ["reset_second_factor"]
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), "second_factor"]
+
+    @admin.display(description=_("Second factor"), boolean=True)
+    def second_factor(self, user: User) -> bool:
+        return second_factor.has_device(user)
+
+    @method_decorator(require_recent_second_factor)
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Change a user's roles, groups and permissions only with a recent second factor."""
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def has_reset_second_factor_permission(self, request) -> bool:
+        user = request.user
+        return user.is_superuser or user.groups.filter(name=roles.ADMINISTRATOR).exists()
+
+    @admin.action(description=_("Reset the second factor (the user enrols again)"), permissions=["reset_second_factor"])
+    @require_recent_second_factor
+    def reset_second_factor(self, request, queryset) -> None:
+        """Remove the selected users' devices (apps, backup codes, passkeys), each removal audited."""
+        for user in queryset:
+            removed = second_factor.remove_devices(user)
+            AuditEvent.objects.record(request.user, "second_factor_reset", user, {"devices": removed}, request=request)
+        self.message_user(request, _t("Second factor reset for %(count)d users.") % {"count": len(queryset)})
 
 
 class LoginLogAdmin(AccessLogAdmin):
@@ -105,6 +141,11 @@ class LoginLogAdmin(AccessLogAdmin):
         return forms.CheckboxInput(attrs, lambda value: False).render(helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
 
 
+# Devices are managed from the user's own page (notices/views/second_factor.py) and reset by an administrator from
+# the staff list (audited), never edited: django-otp's own device admins would show the secret keys.
+for device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(device_model):
+        admin.site.unregister(device_model)
 if admin.site.is_registered(AccessLog):
     admin.site.unregister(AccessLog)
     admin.site.register(AccessLog, LoginLogAdmin)

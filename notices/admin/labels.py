@@ -19,6 +19,8 @@ ACTION_LABELS = {
     "login": _("Logged in"),
     "logout": _("Logged out"),
     "login_failed": _("Failed login"),
+    "second_factor_enrolled": _("Enrolled a second-factor device"),
+    "second_factor_reset": _("Reset a user's second factor"),
     "export": _("Exported a list"),
     "download": _("Downloaded a file"),
     "submit": _("Submitted for approval"),

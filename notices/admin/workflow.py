@@ -15,11 +15,15 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from config import second_factor
 from config.admin_mixins import ModelAdminMixinBase
 from notices import issuing, people, working_days
 from notices.admin.paging import CappedCountPaginator
 from notices.models import AuditEvent, Dispatch
 from notices.models.workflow import TRANSITIONS, WorkflowError
+
+# The transitions that ask for a recent second factor (OTP_STEP_UP_SECONDS): they send, or stop, the mail.
+STEP_UP_ACTIONS = frozenset({"issue", "schedule", "recall"})
 
 
 def issued_message(dispatch: Dispatch) -> str:
@@ -159,6 +163,8 @@ class WorkflowAdminMixin(ModelAdminMixinBase):
             return self.issue_confirmation(request, dispatch)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
+        if action in STEP_UP_ACTIONS and not second_factor.is_fresh(request):
+            return second_factor.ask_again(request)  # back to this page's form once passed
         target = self.run_transition(request, dispatch, action, request.POST.get("reason", ""))
         return HttpResponseRedirect(
             reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[target.pk])

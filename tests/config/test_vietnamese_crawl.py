@@ -23,6 +23,7 @@ from notices.models import Delivery, DeliveryEvent, DeliveryKind, Dispatch, Disp
 from recipients.models import Suppression
 from tests.conftest import make_group, make_user
 from tests.notices.test_browser_flow import CHROMIUM_ARGS, PASSWORD
+from tests.second_factor import pass_second_step
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 
@@ -151,6 +152,7 @@ def read_as(browser, live_server, username: str, paths: list[str]) -> dict[str, 
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
+    pass_second_step(page, username)
     page.wait_for_selector("#user-tools")
     for path in paths:
         response = page.goto(f"{live_server.url}{path}")

@@ -12,6 +12,7 @@ from django.conf import settings
 from notices import roles
 from notices.models import AuditEvent, Dispatch, DispatchStatus
 from tests.conftest import make_group, make_user, wait_until
+from tests.second_factor import pass_second_step
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "browser_flow"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -44,6 +45,7 @@ class Person:
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", PASSWORD)
         self.page.click("input[type=submit]")
+        pass_second_step(self.page, username)
         self.page.wait_for_selector("#user-tools")
 
     def shot(self, step: str) -> None:

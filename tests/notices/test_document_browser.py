@@ -11,6 +11,7 @@ from playwright.sync_api import sync_playwright
 from notices.models import Dispatch
 from tests.notices.conftest import issue_as_number, stored_pdf
 from tests.notices.test_signing import flip_a_signed_byte
+from tests.second_factor import pass_second_step
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]  # fmt: skip
@@ -70,6 +71,7 @@ def test_a_drafter_formats_bold_a_list_and_a_table_in_the_editor(
     page.fill("#id_username", drafter.username)
     page.fill("#id_password", "pw-for-tests-only")
     page.click("input[type=submit]")
+    pass_second_step(page, drafter.username)
     editor = page.locator(".richtext-page")
     editor.wait_for()
     assert page.locator("textarea[name=body]").is_hidden()

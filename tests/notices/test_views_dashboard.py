@@ -9,6 +9,7 @@ from notices import roles
 from recipients.corrections import CorrectionItem
 from tests.conftest import make_user
 from tests.notices.test_browser_flow import PASSWORD, browser  # noqa: F401
+from tests.second_factor import pass_second_step
 
 DASHBOARD = "/admin/tong-quan/"
 
@@ -51,6 +52,7 @@ def test_the_dashboard_and_a_dispatch_chart_in_chromium(browser, live_server, se
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
+    pass_second_step(page, user.username)
     page.wait_for_selector("#user-tools")
 
     page.goto(f"{live_server.url}{DASHBOARD}")

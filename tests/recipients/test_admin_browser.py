@@ -7,6 +7,7 @@ from playwright.sync_api import sync_playwright
 
 from recipients.models import Organization
 from tests.recipients.conftest import csv_bytes, employer
+from tests.second_factor import pass_second_step
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]  # fmt: skip
@@ -24,6 +25,7 @@ def page(live_server, clerk, monkeypatch):
         page.fill("#id_username", "vanthu")
         page.fill("#id_password", "pw-for-tests-only")
         page.click("input[type=submit]")
+        pass_second_step(page, "vanthu")
         yield page
         browser.close()
 

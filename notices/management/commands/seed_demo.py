@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from base64 import b32encode
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from config import second_factor
 from notices import images, roles
 from notices.models import Dispatch, DispatchStatus, DraftingUnit, Issuer, Signer
 from recipients.models import RecipientGroup
@@ -19,6 +23,8 @@ DEMO_USERS = [
     ("quantri", roles.ADMINISTRATOR, "Hoàng Văn", "Trị"),
 ]
 DEMO_PASSWORD = "demo-congvan-2026"
+# The demo authenticator key (hex; public, like the password): the roles that must pass a second factor get it.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 UNITS = [
     ("QLT", "Phòng Quản lý thu"), ("CĐBHXH", "Phòng Chế độ BHXH"), ("CĐBHYT", "Phòng Chế độ BHYT"),
     ("KHTC", "Phòng Kế hoạch - Tài chính"), ("TTKT", "Phòng Thanh tra - Kiểm tra"), ("TCCB", "Phòng Tổ chức cán bộ"),
@@ -48,7 +54,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Directory: {counts['organizations']} organisations, {counts['groups']} groups.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, *_ in DEMO_USERS:
-            self.stdout.write(f"  {username:10} {role}")
+            needs = " (second factor)" if second_factor.is_required(users[username]) else ""
+            self.stdout.write(f"  {username:10} {role}{needs}")
+        self.stdout.write(
+            "Second factor, DEVELOPMENT ONLY: the code is printed by `.venv/bin/python manage.py demo_code USER`, or add "
+            f"the key {b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()} to an authenticator app."
+        )
 
     def seed_issuer(self) -> Issuer:
         issuer, _ = Issuer.objects.update_or_create(
@@ -99,6 +110,8 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
             user.groups.set([groups[role]])
+            if second_factor.is_required(user) and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+                TOTPDevice.objects.create(user=user, name="demo", key=DEMO_TOTP_KEY, confirmed=True)
             users[username] = user
         return users
 
