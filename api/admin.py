@@ -1,8 +1,8 @@
 """API keys and their callbacks in the admin: an administrator creates a key (shown once), revokes it, and sees
 every callback with its outcome.
 
-Key creation is the ordinary `ModelAdmin.add_view` (`ApiKeyAdmin.add_view`): a step-up check (asking the
-administrator to confirm with a second factor) wraps that one method, or `response_add`, where the key is shown.
+Creating or changing a key (its scopes, account, allowed addresses, expiry) asks for a recent second factor
+(`config.second_factor.require_recent_second_factor` on `changeform_view`); revoking one never waits for it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 
 from api.models import ApiKey, Callback, Scope, validate_networks
+from config.second_factor import require_recent_second_factor
 from notices.models import AuditEvent
 
 
@@ -25,6 +27,8 @@ class ApiKeyForm(forms.ModelForm):
     class Meta:
         model = ApiKey
         fields = ["name", "user", "scopes", "allowed_ips", "expires_at", "rate_per_second", "callback_url"]
+
+    callback_url = forms.URLField(label=_("status callback URL"), required=False, max_length=500, assume_scheme="https")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -43,6 +47,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "user", "scope_list", "expires_at", "revoked_at", "last_used_at"]
     readonly_fields = ["prefix", "revoked_at", "last_used_at", "created_at"]
     actions = ["revoke"]
+
+    @method_decorator(require_recent_second_factor)
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Create or change a key only with a recent second factor."""
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("scopes"))
     def scope_list(self, obj: ApiKey) -> str:

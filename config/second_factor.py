@@ -76,10 +76,10 @@ def step_url(next_url: str) -> str:
     return f"{reverse('second_factor')}?{urlencode({'next': next_url})}"
 
 
-def ask_again(request: HttpRequest) -> HttpResponseRedirect:
-    """Send the user to the second step, with a word on why, and back to this page afterwards."""
+def ask_again(request: HttpRequest, back_to: str = "") -> HttpResponseRedirect:
+    """Send the user to the second step, with a word on why, and back to `back_to` (default: this page) afterwards."""
     messages.warning(request, _("This action needs a recent second factor: confirm it is you, then try again."))
-    return HttpResponseRedirect(step_url(request.get_full_path()))
+    return HttpResponseRedirect(step_url(back_to or request.get_full_path()))
 
 
 def require_recent_second_factor(view):

@@ -15,11 +15,13 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config import second_factor
 from notices import corrections
 from recipients import correcting
 from recipients.corrections import CorrectionItem, CorrectionRequest
 
 ACTIONS = {"send-link", "print-link", "approve", "reject", "resend"}
+STEP_UP_ACTIONS = {"approve"}  # changes the directory and lifts the address's suppressions: a fresh second factor
 
 
 def can_correct(user) -> bool:
@@ -77,6 +79,8 @@ class CorrectionItemAdmin(admin.ModelAdmin):
         item = get_object_or_404(CorrectionItem, pk=pk)
         if action not in ACTIONS or not can_correct(request.user):
             raise PermissionDenied
+        if action in STEP_UP_ACTIONS and not second_factor.is_fresh(request):
+            return second_factor.ask_again(request, reverse("admin:recipients_correctionitem_change", args=[pk]))
         try:
             response = self.act(request, item, action)
         except corrections.CorrectionRefused as refused:

@@ -17,11 +17,13 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from api.models import ApiKey
 from config.second_factor import VERIFIED_AT
 from notices import issuing, roles
 from notices.models import AuditEvent, DispatchStatus
 from recipients.models import Suppression, SuppressionReason
 from tests.conftest import make_user
+from tests.notices.correction_fixtures import NEW, answered
 from tests.second_factor import authenticator, backup_code, current_code
 
 pytestmark = pytest.mark.django_db
@@ -287,6 +289,47 @@ def test_changing_a_roles_permissions_asks_again_for_a_stale_second_factor():
     url = reverse("admin:auth_group_change", args=[role.pk])
     assert asks_again(client.post(url, {"name": role.name, "permissions": []}), url)
     assert role.permissions.exists()
+
+
+def test_creating_or_changing_an_api_key_asks_again_for_a_stale_second_factor(drafter):
+    administrator = make_user("quantri", roles.ADMINISTRATOR)
+    client = Client()
+    log_in(client, administrator)
+    make_stale(client)
+    url = reverse("admin:api_apikey_add")
+    data = {"name": "Hệ thống thu BHXH", "user": drafter.pk, "scopes": ["drafts", "read"], "allowed_ips": "",
+            "rate_per_second": "", "callback_url": ""}  # fmt: skip
+    assert client.get(url).status_code == 200  # the form shows; only submitting it asks
+    assert asks_again(client.post(url, data), url)
+    assert not ApiKey.objects.exists()
+    pass_again(client, administrator, url)
+    assert client.post(url, data).status_code == 200  # the page that shows the new key once
+    key = ApiKey.objects.get()
+    make_stale(client)
+    change = reverse("admin:api_apikey_change", args=[key.pk])
+    assert asks_again(client.post(change, {**data, "scopes": ["drafts", "read", "issue"]}), change)
+    key.refresh_from_db()
+    assert key.scopes == ["drafts", "read"]
+
+
+def test_approving_an_address_correction_asks_again_for_a_stale_second_factor(steward, item):
+    answer = answered(item, steward)
+    client = Client()
+    authenticator(steward)
+    log_in(client, steward)
+    make_stale(client)
+    page = reverse("admin:recipients_correctionitem_change", args=[item.pk])
+    approve = f"/admin/recipients/correctionitem/{item.pk}/act/approve/"
+    before = sorted(item.organization.emails.values_list("address", flat=True))
+    assert asks_again(client.post(approve, {"request": answer.pk}), page)
+    answer.refresh_from_db()
+    assert answer.decided_at is None
+    assert sorted(item.organization.emails.values_list("address", flat=True)) == before
+    pass_again(client, steward, page)
+    client.post(approve, {"request": answer.pk})
+    answer.refresh_from_db()
+    assert answer.decided_at is not None
+    assert list(item.organization.emails.values_list("address", flat=True)) == [NEW]
 
 
 # --- Recovery ----------------------------------------------------------------------------------------------------
