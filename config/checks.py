@@ -56,13 +56,30 @@ def settings_check(app_configs, **kwargs) -> list[CheckMessage]:
                 id="config.W005",
             )
         )
+    origins = settings.OTP_WEBAUTHN_ALLOWED_ORIGINS
+    if settings.OTP_WEBAUTHN_RP_ID == "localhost" or any(not origin.startswith("https://") for origin in origins):
+        problems.append(
+            Warning(
+                "OTP_WEBAUTHN_RP_ID is 'localhost' or an allowed origin is not https://: passkeys cannot work here.",
+                hint="Set OTP_WEBAUTHN_RP_ID to the admin's host name and OTP_WEBAUTHN_ALLOWED_ORIGINS to its https:// origin.",
+                id="config.W007",
+            )
+        )
     if settings.EMAIL_DELIVERY == "outbox":
         problems.append(Warning("EMAIL_DELIVERY is 'outbox': no email leaves this machine.", id="config.W001"))
     if not settings.SIGNING_PKCS12_PATH:
         problems.append(
             Warning("SIGNING_PKCS12_PATH is not set: issued dispatches are not digitally signed.", id="config.W002")
         )
-    elif not settings.SIGNING_TRUSTED_ROOTS:
+    elif not settings.SIGNING_TSA_URL:
+        problems.append(
+            Warning(
+                "SIGNING_TSA_URL is not set: issued PDFs are PAdES B-B and stop verifying once the certificate expires.",
+                hint="Set SIGNING_TSA_URL to the time-stamping authority's address (README, long-term signatures).",
+                id="config.W006",
+            )
+        )
+    if settings.SIGNING_PKCS12_PATH and not settings.SIGNING_TRUSTED_ROOTS:
         problems.append(
             Warning(
                 "SIGNING_TRUSTED_ROOTS is not set: verification trusts the roots bundled with the signing certificate.",

@@ -45,6 +45,25 @@ def test_it_asks_for_the_trusted_roots_when_a_certificate_is_configured(settings
     assert "config.W003" not in ids(settings)
 
 
+def test_it_warns_when_signatures_will_not_outlive_the_certificate(settings):
+    settings.DEBUG = False
+    settings.SIGNING_PKCS12_PATH, settings.SIGNING_TRUSTED_ROOTS = "/etc/congvan/agency.p12", "/etc/congvan/roots.pem"
+    settings.SIGNING_TSA_URL = ""
+    assert "config.W006" in ids(settings)
+    settings.SIGNING_TSA_URL = "https://tsa.example.vn/tsr"
+    assert "config.W006" not in ids(settings)
+
+
+def test_it_warns_when_passkeys_keep_their_development_host(settings):
+    production(settings)
+    assert "config.W007" in ids(settings)  # the defaults: localhost over http
+    settings.OTP_WEBAUTHN_RP_ID = "congvan.example.vn"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = ["http://congvan.example.vn"]
+    assert "config.W007" in ids(settings)
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = ["https://congvan.example.vn"]
+    assert "config.W007" not in ids(settings)
+
+
 def production(settings) -> None:
     settings.DEBUG = False
     settings.SECRET_KEY = "x" * 50
