@@ -74,4 +74,4 @@ def test_it_shows_how_many_tasks_wait_in_each_queue(client, token, fresh_broker)
     depths = {
         dict(labels)["queue"]: value for (name, labels), value in samples.items() if name == "congvan_queue_depth"
     }
-    assert depths == {"send-urgent": 1, "render": 0, "events": 2, "send": 0, "celery": 0}
+    assert depths == {"send-urgent": 1, "render": 0, "events": 2, "send": 0, "callbacks": 0, "celery": 0}
