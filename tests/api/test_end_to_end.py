@@ -4,12 +4,11 @@ admin, a clerk's key issues it, a real Celery worker sends it to a real SMTP ser
 
 from __future__ import annotations
 
-from django.test import Client
-
 from api import callbacks
 from api.models import Scope
 from tests.api.conftest import KeyClient, new_key, verify
 from tests.conftest import wait_until
+from tests.second_factor import VerifiedClient
 
 
 def operation_path(schema: dict, method: str, summary: str, **params) -> str:
@@ -36,7 +35,7 @@ def test_a_client_system_drafts_follows_to_sent_and_receives_its_callbacks(
     submitted = client.post_json(f"/api/v1/drafts/{pk}/submit/")
     assert submitted.json()["status"] == "submitted"
 
-    admin = Client()
+    admin = VerifiedClient()  # the approver passed the password and the second factor
     admin.force_login(approver)
     assert admin.post(f"/admin/notices/dispatch/{pk}/workflow/approve/").status_code == 302
     _clerk_key, clerk_secret = new_key(clerk, [Scope.ISSUE])
