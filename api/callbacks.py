@@ -1,8 +1,8 @@
 """Status callbacks: each delivery status change and acknowledgement of a key's dispatches, POSTed to its URL.
 
 Nothing in the send loop waits for a client system: beat's `api.collect_callbacks` reads the new delivery events
-(a keyset cursor per key over `DeliveryEvent.id`, a few seconds behind so that a transaction still open is not
-skipped), writes one `Callback` row each and queues `api.send_callback` on the `callbacks` queue. Each POST is JSON
+(a keyset cursor per key over `DeliveryEvent.id` that stops before the first event not yet settled: older than
+CALLBACK_SETTLE_SECONDS and than the oldest transaction still writing, see `settled_before`), writes one `Callback` row each and queues `api.send_callback` on the `callbacks` queue. Each POST is JSON
 signed with HMAC-SHA256 over "<timestamp>.<body>" (headers X-Congvan-Timestamp and X-Congvan-Signature); it goes
 only to a public address (loopback, private, link-local and other special addresses are refused unless in
 CALLBACK_ALLOWED_NETWORKS), to the address resolved and checked (pinned: no second lookup), without redirects,
@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import urllib3
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from api.models import ApiKey, Callback, CallbackStatus, KeyDispatch
@@ -58,9 +58,32 @@ def payload_of(event: DeliveryEvent) -> dict:
     }  # fmt: skip
 
 
+def settled_before() -> datetime.datetime:
+    """Return the moment before which every delivery event is already visible (committed).
+
+    An event's id is taken when it is written, but it is seen only when its transaction commits: a long
+    transaction (a fan-out page, a slow commit) can show an event with a lower id after higher ones were called
+    back. Every transaction still writing began at its `xact_start` (PostgreSQL's pg_stat_activity, sessions
+    holding a transaction id), and its events are stamped no earlier than that, less a margin for the clocks of
+    other hosts; events stamped before the oldest such start, and CALLBACK_SETTLE_SECONDS ago, are all visible.
+    """
+    settled = timezone.now() - datetime.timedelta(seconds=settings.CALLBACK_SETTLE_SECONDS)
+    if connection.vendor != "postgresql":
+        return settled  # SQLite (the embedded default) has one writer at a time
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(xact_start) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+        )
+        (oldest,) = cursor.fetchone()
+    if oldest is None:
+        return settled
+    return min(settled, oldest - datetime.timedelta(seconds=settings.CALLBACK_CLOCK_MARGIN_SECONDS))
+
+
 def collect(limit: int = 1000) -> int:
     """Write the callbacks owed for new delivery events and queue them; return how many were written."""
-    settled = timezone.now() - datetime.timedelta(seconds=settings.CALLBACK_SETTLE_SECONDS)
+    settled = settled_before()
     written = 0
     for key_id in ApiKey.objects.usable().exclude(callback_url="").values_list("pk", flat=True):
         written += collect_for(key_id, settled, limit)
@@ -74,12 +97,18 @@ def collect_for(key_id: int, settled: datetime.datetime, limit: int) -> int:
         if key is None:
             return 0
         dispatches = KeyDispatch.objects.filter(key=key).values("dispatch_id")
-        events = list(
-            DeliveryEvent.objects.filter(pk__gt=key.callback_cursor, at__lte=settled, type__in=CALLED_BACK,
+        candidates = list(
+            DeliveryEvent.objects.filter(pk__gt=key.callback_cursor, type__in=CALLED_BACK,
                                          delivery__dispatch__in=dispatches)
             .select_related("delivery__organization", "delivery__dispatch__issuer",
                             "delivery__dispatch__drafting_unit").order_by("pk")[:limit]
         )  # fmt: skip
+        # In id order, up to the first event not yet settled: the cursor never passes one it has not called back.
+        events = []
+        for event in candidates:
+            if event.at > settled:
+                break
+            events.append(event)
         if not events:
             return 0
         rows = Callback.objects.bulk_create(Callback(key=key, event_id=e.pk, payload=payload_of(e)) for e in events)

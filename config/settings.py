@@ -462,3 +462,5 @@ CALLBACK_READ_TIMEOUT = env.float("CALLBACK_READ_TIMEOUT", default=10.0)
 CALLBACK_MAX_ANSWER_BYTES = env.int("CALLBACK_MAX_ANSWER_BYTES", default=64 * 1024)
 # Events newer than this wait for the next collection, so that one written by a transaction still open is not skipped.
 CALLBACK_SETTLE_SECONDS = env.float("CALLBACK_SETTLE_SECONDS", default=2.0)
+# Events are stamped by each host's clock: how far another host's clock may run behind the database's.
+CALLBACK_CLOCK_MARGIN_SECONDS = env.float("CALLBACK_CLOCK_MARGIN_SECONDS", default=5.0)

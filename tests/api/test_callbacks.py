@@ -4,9 +4,11 @@ POSTed signed to a real HTTP server on 127.0.0.1 (allow-listed), retried by a re
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
+from django.db import connections, transaction
 
 from api import callbacks
 from api.models import Callback, CallbackStatus, KeyDispatch, Scope
@@ -148,3 +150,31 @@ def test_a_recorded_event_reaches_the_callback_queue_only(watched, fresh_broker,
         assert connection.default_channel.client.llen("callbacks") == 1
         assert connection.default_channel.client.llen("send") == 0
     assert DeliveryEvent.objects.count() == 1
+
+
+def test_an_event_whose_transaction_commits_late_is_still_called_back(transactional_db, watched, sent, settings,
+                                                                      fresh_broker):  # fmt: skip
+    settings.CALLBACK_SETTLE_SECONDS, settings.CALLBACK_CLOCK_MARGIN_SECONDS = 0, 0
+    callbacks.collect()  # what the fixture's deliveries already owe
+    slow, quick = Delivery.objects.filter(dispatch=sent, acknowledged_at__isnull=True).order_by("pk")[:2]
+    written, commit = threading.Event(), threading.Event()
+
+    def long_transaction():  # a worker whose transaction stays open after writing its event (a slow commit)
+        with transaction.atomic():
+            assert acknowledgement.record(slow.pk, "203.0.113.9")
+            written.set()
+            commit.wait(30)
+        connections.close_all()
+
+    worker = threading.Thread(target=long_transaction)
+    worker.start()
+    assert written.wait(30)
+    acknowledgement.record(quick.pk, "203.0.113.10")  # a later event (a higher id), committed at once
+    try:
+        assert callbacks.collect() == 0  # the open transaction's event may come: the cursor must not pass it
+    finally:
+        commit.set()
+        worker.join()
+    assert callbacks.collect() == 2
+    called = [c.payload["delivery_id"] for c in Callback.objects.filter(payload__type="acknowledgement")]
+    assert sorted(called) == sorted([slow.pk, quick.pk])
