@@ -62,14 +62,20 @@ class FreshSignatureMixin(AnymailWebhookView):
         """Return the signed timestamp and the once-only token of a validated call (None: nothing signed)."""
         return mailgun_signature(request)
 
+    token_provider = ""  # the name its tokens are kept under (default: the provider's)
+    max_age_setting = "WEBHOOK_MAX_AGE_SECONDS"  # how fresh a signed timestamp must be
+
     def validate_request(self, request) -> None:
         super().validate_request(request)
         signed = self.signed_timestamp_and_token(request)
         if signed is None:
             return
         timestamp, token = signed
+        max_age = getattr(settings, self.max_age_setting)
         try:
-            request.webhook_token_key = tracking.claim_signature(self.esp_name, timestamp, token)
+            request.webhook_token_key = tracking.claim_signature(
+                self.token_provider or self.esp_name, timestamp, token, max_age=max_age
+            )
         except tracking.StaleOrReplayed as exc:
             log.warning("%s webhook refused: %s", self.esp_name, exc)
             raise AnymailWebhookValidationFailure(f"{self.esp_name} webhook refused: {exc}") from exc
@@ -134,41 +140,25 @@ class FreshResendTrackingWebhookView(FreshSignatureMixin, ResendTrackingWebhookV
         return request.headers["svix-timestamp"], request.headers["svix-id"]
 
 
-class SignedSNSMixin(AnymailWebhookView):
+class SignedSNSMixin(FreshSignatureMixin):
     """Amazon SES reports through Amazon SNS, whose signature covers the whole message: accept a message only once
     it verifies (notices.sns), comes from an allowed topic (SNS_TOPIC_ARNS, when set), is fresh and was not accepted
     before (its MessageId is the once-only token, its Timestamp the signed time)."""
 
-    def validate_request(self, request) -> None:
+    token_provider, max_age_setting = "amazon-ses", "SNS_MAX_AGE_SECONDS"
+
+    def signed_timestamp_and_token(self, request) -> tuple[str, str] | None:
         AnymailBasicAuthMixin.validate_request(self, request)  # the secret first: never fetch for a stranger
         message = json.loads(request.body.decode("utf-8"))
         try:
             sns.verify(message)
+            topics = settings.SNS_TOPIC_ARNS
+            if topics and message.get("TopicArn") not in topics:
+                raise sns.Unverified(f"the topic {message.get('TopicArn')!r} is not allowed")
+            return str(sns.signed_at(message)), str(message["MessageId"])
         except sns.Unverified as exc:
             log.warning("%s webhook refused: %s", self.esp_name, exc)
             raise AnymailWebhookValidationFailure(f"{self.esp_name} webhook refused: {exc}") from exc
-        topics = settings.SNS_TOPIC_ARNS
-        if topics and message.get("TopicArn") not in topics:
-            log.warning("%s webhook refused: topic %r is not allowed", self.esp_name, message.get("TopicArn"))
-            raise AnymailWebhookValidationFailure(f"{self.esp_name} webhook refused: the topic is not allowed")
-        try:
-            request.webhook_token_key = tracking.claim_signature(
-                "amazon-ses",
-                str(sns.signed_at(message)),
-                str(message["MessageId"]),
-                max_age=settings.SNS_MAX_AGE_SECONDS,
-            )
-        except (sns.Unverified, tracking.StaleOrReplayed) as exc:
-            log.warning("%s webhook refused: %s", self.esp_name, exc)
-            raise AnymailWebhookValidationFailure(f"{self.esp_name} webhook refused: {exc}") from exc
-
-    def post(self, request, *args, **kwargs):
-        try:
-            return super().post(request, *args, **kwargs)
-        except Exception:
-            if key := getattr(request, "webhook_token_key", None):
-                tracking.release_signature(key)
-            raise
 
 
 class SignedSESTrackingWebhookView(SignedSNSMixin, AmazonSESTrackingWebhookView):
