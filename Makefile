@@ -54,7 +54,7 @@ setup: system-packages venv redis ## Install everything, migrate and seed the de
 run: setup ## Set up, then run the web server and a Celery worker together (Ctrl-C stops both)
 	@echo; echo "Admin:  http://127.0.0.1:8000/admin/   (logins above)"; \
 	echo "Emails: $(CURDIR)/var/outbox/*.eml"; echo
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(VENV)/bin/celery -A config worker -B -Q send-urgent,render,events,send,callbacks,celery -c 2 -l info & \
 	$(PY) manage.py runserver 127.0.0.1:8000 & \
 	wait -n
