@@ -52,6 +52,17 @@ def issue_to(draft, clerk, fresh_broker):
     return issue
 
 
+def queued_tasks(queue: str) -> list[tuple[str, list]]:
+    """Take every task waiting in a broker queue off it; return each one's name and arguments."""
+    found = []
+    with celery_app.connection_for_read() as connection:
+        channel = connection.default_channel
+        while (message := channel.basic_get(queue=queue, no_ack=True)) is not None:
+            args, _, _ = message.decode()
+            found.append((message.headers["task"], list(args)))
+    return found
+
+
 def settled(dispatch: Dispatch) -> bool:
     """Return whether the dispatch has finished sending, whatever the outcome."""
     dispatch.refresh_from_db()

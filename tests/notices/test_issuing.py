@@ -18,7 +18,7 @@ from notices.models import (
 from notices.models.workflow import WorkflowError
 from tests.conftest import approve, make_group, wait_until
 from tests.notices.conftest import stored_pdf
-from tests.notices.delivery_fixtures import settled
+from tests.notices.delivery_fixtures import queued_tasks, settled
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,9 @@ def test_issue_numbers_renders_stores_audits_and_queues_the_sending_after_commit
     assert issued.issued_by == clerk and issued.verification_code and issued.short_code
     data = stored_pdf(issued)
     assert data.startswith(b"%PDF") and hashlib.sha256(data).hexdigest() == issued.pdf_sha256
-    assert AuditEvent.objects.for_object(issued).filter(action="issue", actor=clerk).count() == 1
+    (event,) = AuditEvent.objects.for_object(issued).filter(action="issue", actor=clerk)
+    assert event.details == {"notation": "01/BHXH-QLT", "pdf_sha256": issued.pdf_sha256}
+    assert issued.acknowledge_by is None  # not urgent: nobody has to confirm by a date
     assert len(callbacks) == 1  # the fan-out, queued only once the transaction has committed
 
 
@@ -138,3 +140,34 @@ def test_a_secret_dispatch_is_registered_but_never_emailed(
         issuing.issue(approve(draft), clerk)
     assert draft.number == 1 and draft.series == "secret"
     assert not Delivery.objects.exists() and smtp_server.messages == []
+
+
+def test_a_personalised_dispatch_queues_the_making_of_its_copies_and_a_shared_one_its_fan_out(
+    draft, clerk, fresh_broker, django_capture_on_commit_callbacks
+):
+    from tests.notices.test_copies import personalised
+
+    own = personalised(draft, 1)
+    shared = type(draft).objects.create(
+        issuer=draft.issuer, drafting_unit=draft.drafting_unit, signer=draft.signer, subject="chung",
+        body="<p>Nội dung chung./.</p>", created_by=draft.created_by)  # fmt: skip
+    shared.groups.add(*own.groups.all())
+    shared = approve(shared)
+    queued_tasks("render")
+    with django_capture_on_commit_callbacks(execute=True):
+        issuing.issue(own, clerk)
+        issuing.issue(shared, clerk)
+    assert queued_tasks("render") == [("notices.make_copies", [own.pk]), ("notices.fan_out", [shared.pk])]
+
+
+def test_an_urgent_dispatch_keeps_the_confirmation_date_its_drafter_set(draft, clerk):
+    import datetime
+
+    from notices.models import Urgency
+
+    draft.groups.add(make_group(1))
+    draft.urgency, draft.acknowledge_by = Urgency.URGENT, datetime.date(2030, 1, 31)
+    draft.save()
+    issuing.issue(approve(draft), clerk)
+    draft.refresh_from_db()
+    assert draft.acknowledge_by == datetime.date(2030, 1, 31)

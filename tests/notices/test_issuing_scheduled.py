@@ -78,15 +78,19 @@ def test_an_unscheduled_dispatch_stays_approved_past_its_old_time(approved, cler
 
 
 @pytest.mark.django_db
-def test_a_scheduled_issue_the_clerk_may_no_longer_make_drops_the_schedule(approved, clerk, monkeypatch):
+def test_a_scheduled_issue_the_clerk_may_no_longer_make_drops_the_schedule(approved, clerk, monkeypatch, caplog):
     when = timezone.now() + HOUR
     approved.schedule(clerk, when)
     clerk.groups.clear()
     move_clock(monkeypatch, when + HOUR)
-    assert issuing.issue_scheduled(approved.pk) is False
+    with caplog.at_level("WARNING", logger="notices.issuing"):
+        assert issuing.issue_scheduled(approved.pk) is False
     approved.refresh_from_db()
     assert (approved.status, approved.scheduled_for) == (DispatchStatus.APPROVED, None)
-    assert AuditEvent.objects.for_object(approved).filter(action="refused:scheduled_issue").exists()
+    assert approved.updated_at == when + HOUR
+    (event,) = AuditEvent.objects.for_object(approved).filter(action="refused:scheduled_issue")
+    assert event.actor is None and list(event.details) == ["reason"] and "does not allow" in event.details["reason"]
+    assert caplog.messages == [f"Scheduled dispatch {approved.pk} was not issued: {event.details['reason']}"]
 
 
 @pytest.mark.django_db
