@@ -84,6 +84,7 @@ bench: venv redis postgres ## Run the benchmarks under bench/ (JSON lines)
 	@for b in bench/[!_]*.py; do echo "# $$b"; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) $$b; done
 
 mutants: venv redis postgres ## Mutation-test the critical code (slow, not in CI; files and tests in pyproject.toml [tool.mutmut]; MUTANTS='notices.sanitizing*' runs a few)
+	$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=mutants  # the tests read the Vietnamese catalogue
 	DATABASE_URL=$(MUTANTS_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/mutmut run --max-children 1 $(MUTANTS)
 	@$(VENV)/bin/mutmut export-cicd-stats >/dev/null && $(PY) tests/mutation/mutation_score.py
 # mutmut runs pytest several times in one process: each run names its test database test_<the last one>.
