@@ -25,7 +25,8 @@ pytest_plugins = [
     "tests.notices.edxml_fixtures",  # bodies, exported, issued_as_stored (the edXML tests)
     "tests.notices.correction_fixtures",  # steward, bounced, item (the correction loop's tests)
     "tests.notices.dashboard_fixtures",  # seeded (the dashboard's tests)
-    "tests.notices.mail_trust_fixtures",  # dkim, dovecot, bounce_mailbox (the DKIM and bounce tests)
+    "tests.notices.mail_trust_fixtures",
+    "tests.browser_fixtures",  # browser (a headless Chromium), CHROMIUM_ARGS  # dkim, dovecot, bounce_mailbox (the DKIM and bounce tests)
 ]
 WORKER_QUEUES = ["render", "send-urgent", "send", "events", "callbacks", "celery"]
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from playwright.sync_api import expect, sync_playwright
-
-from tests.notices.test_document_browser import CHROMIUM_ARGS
+from playwright.sync_api import expect
 
 HEADER = "Content-Security-Policy"
 COLLECT_VIOLATIONS = """
@@ -27,15 +25,6 @@ def test_every_page_carries_a_policy_that_forbids_inline_script(client, path):
     assert directives["default-src"] == "'self'" and directives["object-src"] == "'none'"
     assert "'unsafe-inline'" not in directives["script-src"] and "'unsafe-eval'" not in directives["script-src"]
     assert directives["frame-ancestors"] == "'none'"
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in this thread
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_as(browser, live_server, client, user, path: str):

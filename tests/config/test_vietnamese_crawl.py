@@ -22,7 +22,7 @@ from notices import audit, roles
 from notices.models import Delivery, DeliveryEvent, DeliveryKind, Dispatch, DispatchStatus, RecallNotice
 from recipients.models import Suppression
 from tests.conftest import make_group, make_user
-from tests.notices.test_browser_flow import CHROMIUM_ARGS, PASSWORD
+from tests.notices.test_browser_flow import PASSWORD
 from tests.second_factor import pass_second_step
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
@@ -195,17 +195,6 @@ def test_no_admin_page_shows_english_to_any_role(browser, live_server, vietnames
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "vietnamese_crawl.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
     assert not report, f"{len(report)} English lines on Vietnamese admin pages:\n" + "\n".join(report)
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_the_give_away_list_catches_english_and_spares_vietnamese():

@@ -8,6 +8,7 @@ from django.urls import reverse
 from notices import sendloop
 from notices.models import AuditEvent, Delivery, Dispatch, DispatchStatus
 from notices.models.workflow import WorkflowError
+from tests.browser_fixtures import CHROMIUM_ARGS
 from tests.conftest import wait_until
 from tests.notices.delivery_fixtures import S, ids_of
 
@@ -73,10 +74,6 @@ def test_send_a_test_copy_to_me(client, clerk, issue_to, smtp_server, celery_wor
     (message,) = smtp_server.messages
     assert message["To"] == "vanthu@bhxh.example.vn" and message["Subject"].startswith("[TEST]")
     assert set(dispatch.deliveries.values_list("status", flat=True)) == {"queued"}
-
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]  # fmt: skip
 
 
 def test_the_dispatch_page_refreshes_the_delivery_counts_by_itself(

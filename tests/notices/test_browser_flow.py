@@ -11,12 +11,11 @@ from django.conf import settings
 
 from notices import roles
 from notices.models import AuditEvent, Dispatch, DispatchStatus
+from tests.browser_fixtures import CHROMIUM_ARGS
 from tests.conftest import make_group, make_user, wait_until
 from tests.second_factor import pass_second_step
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "browser_flow"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]  # fmt: skip
 PASSWORD = "pw-for-tests-only"
 
 

@@ -9,12 +9,10 @@ from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from notices.models import Dispatch
+from tests.browser_fixtures import CHROMIUM_ARGS
 from tests.notices.conftest import issue_as_number, stored_pdf
 from tests.notices.test_signing import flip_a_signed_byte
 from tests.second_factor import pass_second_step
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]  # fmt: skip
 
 
 @pytest.fixture

@@ -6,11 +6,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from recipients.models import Organization
+from tests.browser_fixtures import CHROMIUM_ARGS
 from tests.recipients.conftest import csv_bytes, employer
 from tests.second_factor import pass_second_step
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]  # fmt: skip
 
 
 @pytest.fixture
