@@ -64,22 +64,29 @@ def signed_at(message: dict) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-def fetch_certificate(url: str) -> bytes:
-    """Return the PEM at an Amazon SNS certificate URL (limited in time and size), from the cache when seen."""
+def fetch_certificate(url: str) -> x509.Certificate:
+    """Return the certificate at an Amazon SNS certificate URL (fetched within a time and size limit), from the
+    cache when seen; only a PEM that reads as a certificate is kept, so a bad answer is not remembered for a day."""
     if not re.fullmatch(settings.SNS_CERTIFICATE_URL_PATTERN, url):
         raise Unverified(f"the SigningCertURL {url!r} is not an Amazon SNS certificate address")
     key = "sns-certificate:" + hashlib.sha256(url.encode()).hexdigest()
-    if (pem := cache.get(key)) is not None:
-        return pem
+    pem = cache.get(key)
+    fetched = pem is None
+    if fetched:
+        try:
+            with urllib.request.urlopen(url, timeout=settings.SNS_CERTIFICATE_TIMEOUT_SECONDS) as answer:  # noqa: S310 (the pattern allows only the SNS hosts)
+                pem = answer.read(CERTIFICATE_MAX_BYTES + 1)
+        except OSError as exc:
+            raise Unverified(f"the signing certificate could not be fetched: {exc}") from exc
+        if len(pem) > CERTIFICATE_MAX_BYTES:
+            raise Unverified("the signing certificate is larger than a certificate")
     try:
-        with urllib.request.urlopen(url, timeout=settings.SNS_CERTIFICATE_TIMEOUT_SECONDS) as answer:  # noqa: S310 (the pattern allows only the SNS hosts)
-            pem = answer.read(CERTIFICATE_MAX_BYTES + 1)
-    except OSError as exc:
-        raise Unverified(f"the signing certificate could not be fetched: {exc}") from exc
-    if len(pem) > CERTIFICATE_MAX_BYTES:
-        raise Unverified("the signing certificate is larger than a certificate")
-    cache.set(key, pem, timeout=CERTIFICATE_CACHE_SECONDS)
-    return pem
+        certificate = x509.load_pem_x509_certificate(pem)
+    except ValueError as exc:
+        raise Unverified("the signing certificate is not a PEM certificate") from exc
+    if fetched:
+        cache.set(key, pem, timeout=CERTIFICATE_CACHE_SECONDS)
+    return certificate
 
 
 def verify(message: dict) -> None:
@@ -94,10 +101,7 @@ def verify(message: dict) -> None:
     except (KeyError, binascii.Error) as exc:
         raise Unverified("the Signature is missing or not base64") from exc
     signed = string_to_sign(message)
-    try:
-        certificate = x509.load_pem_x509_certificate(fetch_certificate(str(message.get("SigningCertURL", ""))))
-    except ValueError as exc:
-        raise Unverified("the signing certificate is not a PEM certificate") from exc
+    certificate = fetch_certificate(str(message.get("SigningCertURL", "")))
     now = datetime.now(UTC)
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         raise Unverified("the signing certificate is not valid today")

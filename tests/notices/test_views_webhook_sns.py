@@ -179,6 +179,15 @@ def test_an_expired_or_oversized_certificate_changes_nothing(client, host, sent)
 
 
 @pytest.mark.django_db
+def test_an_answer_that_is_no_certificate_is_not_kept(client, host, sent):
+    host.files["/SimpleNotificationService-test.pem"] = b"<html>Service Unavailable</html>"
+    assert post(client, bounce_message(host)).status_code == 400
+    host.files["/SimpleNotificationService-test.pem"] = certificate()
+    assert post(client, bounce_message(host)).status_code == 200  # fetched again, not refused for a day
+    assert host.requests == ["/SimpleNotificationService-test.pem"] * 2
+
+
+@pytest.mark.django_db
 def test_the_certificate_is_fetched_once_for_many_messages(client, host, issue_to):
     for _ in range(3):
         assert post(client, bounce_message(host)).status_code == 200
